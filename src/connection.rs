@@ -1,0 +1,606 @@
+//! The connection state machine, [RFC 6455 §5–7](https://www.rfc-editor.org/rfc/rfc6455#section-5):
+//! framing, fragmentation, control frames and the closing handshake, for both roles.
+//!
+//! ```text
+//!   receive(bytes) ──► [ receive buffer ] ──► next_event() ──► Message / ProtocolError
+//!                                │ auto-pong, close echo, fail (§7.1.7)
+//!                                ▼
+//!   send_*(msg) ─────► [ send buffer ] ──► bytes_to_send() ──► write ──► advance_sent(n)
+//! ```
+
+use bytes::{Buf, Bytes, BytesMut};
+use rand_chacha::ChaCha12Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::config::Config;
+use crate::error::{ProtocolError, SendError};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, Parse};
+use crate::mask::apply_mask;
+use crate::message::Message;
+use crate::utf8::{Utf8Bytes, Utf8Validator};
+
+/// Which end of the connection this is. It decides the masking direction (§5.1) and who closes
+/// the transport first (§7.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The end that opened the connection; it masks every frame it sends.
+    Client,
+    /// The end that accepted it; it sends unmasked frames and closes the TCP connection first.
+    Server,
+}
+
+/// The connection's state, named after RFC 6455 §4.1, §7.1.3 and §7.1.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// The opening handshake is done; both sides may send.
+    Open,
+    /// This side sent a Close frame and waits for the peer's; received messages still arrive.
+    Closing,
+    /// The closing handshake completed, the connection failed, or the transport ended.
+    Closed,
+}
+
+/// The type of a data message, for fragmented sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataKind {
+    Text,
+    Binary,
+}
+
+/// The frame whose payload is arriving: its header, and how much of its payload has already been
+/// unmasked (and, for text, validated) in place at the front of the receive buffer.
+#[derive(Debug)]
+struct IncomingFrame {
+    header: FrameHeader,
+    len: usize,
+    processed: usize,
+    is_text: bool,
+}
+
+/// A fragmented message being assembled.
+#[derive(Debug)]
+struct Assembly {
+    kind: DataKind,
+    data: BytesMut,
+    size: u64,
+    fragments: usize,
+}
+
+/// A WebSocket connection after the opening handshake, in either role, with no I/O of its own.
+///
+/// # Calling protocol
+///
+/// The connection is driven by three kinds of call:
+///
+/// * **input**: [`receive`](Self::receive) the bytes read from the transport (or read straight
+///   into [`read_buffer`](Self::read_buffer)), and [`receive_eof`](Self::receive_eof) when the
+///   transport's read side ends;
+/// * **commands**: [`send`](Self::send) and its typed variants, [`close`](Self::close);
+/// * **output**: [`next_event`](Self::next_event) for what the peer sent, and
+///   [`bytes_to_send`](Self::bytes_to_send) / [`advance_sent`](Self::advance_sent) for what to
+///   write.
+///
+/// After every input, call `next_event` until it returns `Ok(None)`, then write `bytes_to_send`:
+/// handling events can queue output (pongs, the close echo, the close that fails the connection).
+/// Once the output is written and [`should_close_transport`](Self::should_close_transport) is
+/// true, close the transport.
+///
+/// # Example
+///
+/// ```
+/// use rfc6455::{Config, Connection, Message, Role};
+///
+/// let mut server = Connection::new(Role::Server, Config::default());
+/// // A masked "Hello" from a client (RFC 6455 §5.7), then a ping.
+/// server.receive(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+/// server.receive(b"\x89\x80\x00\x00\x00\x00");
+/// assert_eq!(server.next_event()?, Some(Message::text("Hello")));
+/// assert!(matches!(server.next_event()?, Some(Message::Ping(_))));
+/// assert_eq!(server.next_event()?, None); // need more bytes
+/// // The pong was queued by itself; echo the text too.
+/// server.send_text("Hello")?;
+/// assert_eq!(server.bytes_to_send(), b"\x8a\x00\x81\x05Hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    recv: BytesMut,
+    send: BytesMut,
+    frame: Option<IncomingFrame>,
+    assembly: Option<Assembly>,
+    utf8: Utf8Validator,
+    /// The type of the fragmented message we are sending, if one is unfinished.
+    sending: Option<DataKind>,
+    /// Mask keys for the client role (§5.3: "unpredictable"), from a CSPRNG seeded once.
+    masks: Option<ChaCha12Rng>,
+    /// Received input is no longer decoded: the peer's Close arrived or the connection failed.
+    input_closed: bool,
+    failed: bool,
+    eof: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered_input", &self.recv.len())
+            .field("buffered_output", &self.send.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection in the `Open` state. A client draws the seed of its mask-key generator from the
+    /// operating system once, here.
+    ///
+    /// # Panics
+    ///
+    /// In the client role, if the operating system's random source fails; use
+    /// [`with_mask_seed`](Self::with_mask_seed) to supply the seed yourself.
+    pub fn new(role: Role, config: Config) -> Self {
+        let mut seed = [0u8; 32];
+        if role == Role::Client {
+            #[allow(clippy::expect_used, reason = "no secure fallback exists for mask keys")]
+            getrandom::fill(&mut seed).expect("the OS random source failed");
+        }
+        Self::with_mask_seed(role, config, seed)
+    }
+
+    /// A connection whose client mask keys come from a CSPRNG seeded with `seed` (the server
+    /// role ignores it). Tests use a fixed seed to assert exact masked bytes; production code
+    /// must use a secret random seed.
+    pub fn with_mask_seed(role: Role, config: Config, seed: [u8; 32]) -> Self {
+        Self {
+            role,
+            config,
+            state: State::Open,
+            recv: BytesMut::new(),
+            send: BytesMut::new(),
+            frame: None,
+            assembly: None,
+            utf8: Utf8Validator::default(),
+            sending: None,
+            masks: (role == Role::Client).then(|| ChaCha12Rng::from_seed(seed)),
+            input_closed: false,
+            failed: false,
+            eof: false,
+        }
+    }
+
+    /// This connection's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ---------------------------------------------------------------- input
+
+    /// Hands over bytes read from the transport. Bytes that arrive after the peer's Close frame or
+    /// after the connection failed are discarded.
+    pub fn receive(&mut self, data: &[u8]) {
+        if !self.input_closed {
+            self.recv.extend_from_slice(data);
+        }
+    }
+
+    /// The receive buffer, for reading from the transport without an intermediate copy (e.g.
+    /// `socket.read_buf(conn.read_buffer())`). Appending here is the same as calling
+    /// [`receive`](Self::receive).
+    pub fn read_buffer(&mut self) -> &mut BytesMut {
+        &mut self.recv
+    }
+
+    /// Tells the connection that the transport's read side has ended.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Whether received bytes are buffered that [`next_event`](Self::next_event) has not yet
+    /// turned into events (a partial frame counts).
+    pub fn has_pending_input(&self) -> bool {
+        !self.recv.is_empty() && !self.input_closed
+    }
+
+    /// The next message, control frame or Close from the peer; `Ok(None)` when more bytes are
+    /// needed (or after the connection closed).
+    ///
+    /// A received Ping is answered with a Pong and a received Close with a Close before this
+    /// returns (see [`Config::auto_pong`]). On a protocol violation the connection queues a Close
+    /// frame with the error's [`close_code`](ProtocolError::close_code), stops decoding and returns
+    /// the error once; later calls return `Ok(None)`.
+    pub fn next_event(&mut self) -> Result<Option<Message>, ProtocolError> {
+        if self.input_closed {
+            self.recv.clear();
+            return Ok(None);
+        }
+        match self.decode() {
+            Ok(Some(message)) => Ok(Some(message)),
+            Ok(None) if self.eof => {
+                self.input_closed = true;
+                self.recv.clear();
+                self.state = State::Closed;
+                Err(ProtocolError::UnexpectedEof)
+            }
+            Ok(None) => Ok(None),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    fn decode(&mut self) -> Result<Option<Message>, ProtocolError> {
+        loop {
+            if self.frame.is_none() {
+                let (header, header_len) = match FrameHeader::parse(&self.recv)? {
+                    Parse::Complete(header, len) => (header, len),
+                    Parse::Incomplete { .. } => return Ok(None),
+                };
+                let frame = self.accept_header(header)?;
+                self.recv.advance(header_len);
+                self.frame = Some(frame);
+            }
+            let Some(frame) = self.frame.as_mut() else {
+                return Ok(None);
+            };
+            // Unmask (and validate) what has arrived of the payload, so a bad byte in a text
+            // frame fails the connection when it arrives rather than when the frame ends.
+            let available = self.recv.len().min(frame.len);
+            if available > frame.processed {
+                let fresh = &mut self.recv[frame.processed..available];
+                if let Some(key) = frame.header.mask {
+                    apply_mask(fresh, key, frame.processed);
+                }
+                if frame.is_text {
+                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                frame.processed = available;
+            }
+            if frame.processed < frame.len {
+                return Ok(None);
+            }
+            let header = frame.header;
+            let payload = self.recv.split_to(frame.len);
+            self.frame = None;
+            if let Some(message) = self.complete_frame(header, payload)? {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    /// Checks a header against the role, extensions, limits and fragmentation state before any of
+    /// its payload is buffered.
+    fn accept_header(&mut self, header: FrameHeader) -> Result<IncomingFrame, ProtocolError> {
+        // §5.2: "If a nonzero value is received and none of the negotiated extensions defines the
+        // meaning of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket
+        // Connection_."
+        if header.rsv1 || header.rsv2 || header.rsv3 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        // §5.1: a server MUST close on an unmasked frame; a client MUST close on a masked one.
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        if header.payload_len > self.config.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge {
+                size: header.payload_len,
+                max: self.config.max_frame_size,
+            });
+        }
+        let max_message = self.config.max_message_size as u64;
+        let is_text = match (header.opcode, &mut self.assembly) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Some(assembly)) => {
+                let size = assembly.size + header.payload_len;
+                if size > max_message {
+                    return Err(ProtocolError::MessageTooLarge { size, max: self.config.max_message_size });
+                }
+                if assembly.fragments >= self.config.max_fragments {
+                    return Err(ProtocolError::TooManyFragments { max: self.config.max_fragments });
+                }
+                assembly.size = size;
+                assembly.fragments += 1;
+                assembly.kind == DataKind::Text
+            }
+            // §5.4: fragments of one message are not interleaved with another message's.
+            (OpCode::Text | OpCode::Binary, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (OpCode::Text | OpCode::Binary, None) => {
+                if header.payload_len > max_message {
+                    return Err(ProtocolError::MessageTooLarge {
+                        size: header.payload_len,
+                        max: self.config.max_message_size,
+                    });
+                }
+                let kind = if header.opcode == OpCode::Text { DataKind::Text } else { DataKind::Binary };
+                if !header.fin {
+                    self.assembly = Some(Assembly {
+                        kind,
+                        data: BytesMut::new(),
+                        size: header.payload_len,
+                        fragments: 1,
+                    });
+                }
+                kind == DataKind::Text
+            }
+            (OpCode::Close | OpCode::Ping | OpCode::Pong, _) => false,
+        };
+        Ok(IncomingFrame {
+            header,
+            // Lossless: bounded by max_frame_size above.
+            len: header.payload_len as usize,
+            processed: 0,
+            is_text,
+        })
+    }
+
+    /// Acts on a frame whose payload is complete, unmasked and (for text) validated so far.
+    fn complete_frame(&mut self, header: FrameHeader, payload: BytesMut) -> Result<Option<Message>, ProtocolError> {
+        match header.opcode {
+            OpCode::Text | OpCode::Binary if header.fin => {
+                if header.opcode == OpCode::Text {
+                    self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                    return Ok(Some(Message::Text(Utf8Bytes::from_validated(payload.freeze()))));
+                }
+                Ok(Some(Message::Binary(payload.freeze())))
+            }
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                let Some(assembly) = self.assembly.as_mut() else {
+                    return Ok(None);
+                };
+                if assembly.data.is_empty() {
+                    // The first fragment's buffer becomes the message buffer: no copy.
+                    assembly.data = payload;
+                } else {
+                    assembly.data.extend_from_slice(&payload);
+                }
+                if !header.fin {
+                    return Ok(None);
+                }
+                let Some(Assembly { kind, data, .. }) = self.assembly.take() else {
+                    return Ok(None);
+                };
+                match kind {
+                    DataKind::Text => {
+                        self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                        Ok(Some(Message::Text(Utf8Bytes::from_validated(data.freeze()))))
+                    }
+                    DataKind::Binary => Ok(Some(Message::Binary(data.freeze()))),
+                }
+            }
+            OpCode::Ping => {
+                let payload = payload.freeze();
+                // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+                // response, unless it already received a Close frame."
+                if self.config.auto_pong && self.state == State::Open {
+                    self.queue_frame(OpCode::Pong, true, &payload);
+                }
+                Ok(Some(Message::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Message::Pong(payload.freeze()))),
+            OpCode::Close => {
+                let frame = CloseFrame::parse(&payload)?;
+                self.input_closed = true;
+                self.recv.clear();
+                if self.state == State::Open {
+                    // §5.5.1: "If an endpoint receives a Close frame and did not previously send a
+                    // Close frame, the endpoint MUST send a Close frame in response."
+                    let code = frame.as_ref().map_or(CloseCode::NORMAL, |f| f.code);
+                    self.queue_close(Some(code), "");
+                }
+                self.state = State::Closed;
+                Ok(Some(Message::Close(frame)))
+            }
+        }
+    }
+
+    /// Fails the connection (§7.1.7): queues a Close with the error's code unless one was sent,
+    /// stops decoding, and hands the error back for the caller to return.
+    fn fail(&mut self, error: ProtocolError) -> ProtocolError {
+        if self.state == State::Open {
+            self.queue_close(Some(error.close_code()), "");
+        }
+        self.state = State::Closed;
+        self.input_closed = true;
+        self.failed = true;
+        self.recv.clear();
+        self.frame = None;
+        self.assembly = None;
+        error
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    /// Queues a message (or control frame) to send.
+    ///
+    /// `Message::Close` starts the closing handshake like [`close`](Self::close).
+    pub fn send(&mut self, message: Message) -> Result<(), SendError> {
+        match message {
+            Message::Text(text) => self.send_text(text.as_str()),
+            Message::Binary(data) => self.send_binary(&data),
+            Message::Ping(data) => self.send_ping(&data),
+            Message::Pong(data) => self.send_pong(&data),
+            Message::Close(None) => {
+                self.check_open()?;
+                self.queue_close(None, "");
+                self.state = State::Closing;
+                Ok(())
+            }
+            Message::Close(Some(frame)) => self.close(frame.code, &frame.reason),
+        }
+    }
+
+    /// Queues a text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.check_whole_message()?;
+        self.queue_frame(OpCode::Text, true, text.as_bytes());
+        Ok(())
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.check_whole_message()?;
+        self.queue_frame(OpCode::Binary, true, data);
+        Ok(())
+    }
+
+    /// Queues one fragment of a text message; `is_final` ends the message. Each fragment must be
+    /// valid UTF-8 on its own (split at character boundaries). Control frames may be sent between
+    /// fragments.
+    pub fn send_text_fragment(&mut self, text: &str, is_final: bool) -> Result<(), SendError> {
+        self.send_fragment(DataKind::Text, text.as_bytes(), is_final)
+    }
+
+    /// Queues one fragment of a binary message; `is_final` ends the message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfc6455::{Config, Connection, Role};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// server.send_binary_fragment(b"Hel", false)?;
+    /// server.send_binary_fragment(b"lo", true)?;
+    /// assert_eq!(server.bytes_to_send(), b"\x02\x03Hel\x80\x02lo");
+    /// # Ok::<(), rfc6455::SendError>(())
+    /// ```
+    pub fn send_binary_fragment(&mut self, data: &[u8], is_final: bool) -> Result<(), SendError> {
+        self.send_fragment(DataKind::Binary, data, is_final)
+    }
+
+    fn send_fragment(&mut self, kind: DataKind, data: &[u8], is_final: bool) -> Result<(), SendError> {
+        self.check_open()?;
+        let opcode = match self.sending {
+            None => match kind {
+                DataKind::Text => OpCode::Text,
+                DataKind::Binary => OpCode::Binary,
+            },
+            Some(current) if current == kind => OpCode::Continuation,
+            Some(_) => return Err(SendError::FragmentTypeMismatch),
+        };
+        self.queue_frame(opcode, is_final, data);
+        self.sending = if is_final { None } else { Some(kind) };
+        Ok(())
+    }
+
+    /// Queues a Ping with at most 125 bytes of payload.
+    pub fn send_ping(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, data)
+    }
+
+    /// Queues an unsolicited Pong (a heartbeat the peer need not answer), at most 125 bytes.
+    pub fn send_pong(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, data)
+    }
+
+    fn send_control(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
+        self.check_open()?;
+        if data.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong(data.len()));
+        }
+        self.queue_frame(opcode, true, data);
+        Ok(())
+    }
+
+    /// Starts the closing handshake (§7.1.2) with a code and a reason of at most 123 bytes.
+    ///
+    /// Messages keep arriving until the peer's Close; after it,
+    /// [`should_close_transport`](Self::should_close_transport) turns true.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        self.check_open()?;
+        let frame = CloseFrame::new(code, reason)?;
+        self.queue_close(Some(frame.code), &frame.reason);
+        self.state = State::Closing;
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), SendError> {
+        match self.state {
+            State::Open => Ok(()),
+            State::Closing | State::Closed => Err(SendError::Closed),
+        }
+    }
+
+    fn check_whole_message(&self) -> Result<(), SendError> {
+        self.check_open()?;
+        if self.sending.is_some() {
+            return Err(SendError::FragmentedMessageInProgress);
+        }
+        Ok(())
+    }
+
+    fn queue_close(&mut self, code: Option<CloseCode>, reason: &str) {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = match code {
+            Some(code) => {
+                let reason = &reason.as_bytes()[..reason.len().min(MAX_CONTROL_PAYLOAD - 2)];
+                payload[..2].copy_from_slice(&code.0.to_be_bytes());
+                payload[2..2 + reason.len()].copy_from_slice(reason);
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.queue_frame(OpCode::Close, true, &payload[..len]);
+    }
+
+    /// Encodes one frame into the send buffer, masking it in the client role.
+    fn queue_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+        let mask = self.masks.as_mut().map(|rng| rng.next_u32().to_ne_bytes());
+        let mut header = FrameHeader::new(opcode, payload.len() as u64);
+        header.fin = fin;
+        header.mask = mask;
+        let encoded = header.encode();
+        self.send.reserve(encoded.len() + payload.len());
+        self.send.extend_from_slice(&encoded);
+        let start = self.send.len();
+        self.send.extend_from_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut self.send[start..], key, 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// Encoded bytes waiting to be written to the transport.
+    #[must_use]
+    pub fn bytes_to_send(&self) -> &[u8] {
+        &self.send
+    }
+
+    /// Marks the first `n` bytes of [`bytes_to_send`](Self::bytes_to_send) as written.
+    pub fn advance_sent(&mut self, n: usize) {
+        self.send.advance(n.min(self.send.len()));
+        if self.send.is_empty() {
+            // Reset the cursor so the next message reuses the buffer from its start.
+            self.send.clear();
+        }
+    }
+
+    /// Takes all pending output at once (for transports that want owned buffers).
+    pub fn take_bytes_to_send(&mut self) -> Bytes {
+        self.send.split().freeze()
+    }
+
+    /// Whether the transport should be closed once [`bytes_to_send`](Self::bytes_to_send) has
+    /// been written.
+    ///
+    /// True when the connection failed, the transport ended, or the closing handshake completed;
+    /// in the last case a client waits for the server to close the TCP connection first (§7.1.1:
+    /// "the server SHOULD close the underlying TCP connection first"), so for a client it turns
+    /// true only at end of input.
+    pub fn should_close_transport(&self) -> bool {
+        self.state == State::Closed && (self.failed || self.eof || self.role == Role::Server)
+    }
+}
