@@ -1,0 +1,1275 @@
+//! The server's side of the opening handshake (RFC 6455 §4.2): reading and validating the
+//! client's request (§4.2.1), then accepting or refusing it (§4.2.2).
+
+use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
+
+use super::head::{HeadReader, httparse_reason};
+use super::{
+    BuildError, DEFAULT_MAX_HEADER_BYTES, ExtensionOffer, HandshakeError, Headers, MAX_HEADERS,
+    VERSION, accept_key, check_extra_header, is_field_value, is_token, push_field, split_list,
+    trim_ows, write_refusal,
+};
+
+/// Reads a client's opening handshake (RFC 6455 §4.2.1).
+///
+/// Feed it bytes from the transport with [`receive`](Self::receive) until it returns a
+/// [`Request`]; bytes that followed the request are WebSocket frames, kept for
+/// [`take_leftover`](Self::take_leftover). If it returns an error, write
+/// [`HandshakeError::response_bytes`] and close the connection.
+///
+/// ```
+/// use rfc6455::handshake::{Accept, ServerHandshake};
+///
+/// let mut server = ServerHandshake::new();
+/// // The request of RFC 6455 §1.3, arriving in two reads, followed by the first frame.
+/// assert!(server.receive(b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n")?.is_none());
+/// let request = server
+///     .receive(
+///         b"Upgrade: websocket\r\nConnection: Upgrade\r\n\
+///           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+///           Origin: http://example.com\r\n\
+///           Sec-WebSocket-Protocol: chat, superchat\r\n\
+///           Sec-WebSocket-Version: 13\r\n\r\n\x81\x80",
+///     )?
+///     .expect("the request is complete");
+/// assert_eq!(request.path(), "/chat");
+/// assert_eq!(request.origin(), Some("http://example.com"));
+/// assert_eq!(request.protocols(), ["chat", "superchat"]);
+///
+/// let response = request.accept(&Accept::new().protocol("chat"))?;
+/// assert_eq!(
+///     response,
+///     b"HTTP/1.1 101 Switching Protocols\r\n\
+///       Upgrade: websocket\r\n\
+///       Connection: Upgrade\r\n\
+///       Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+///       Sec-WebSocket-Protocol: chat\r\n\r\n"
+/// );
+/// // The frame bytes that arrived with the request are not lost.
+/// assert_eq!(&server.take_leftover()[..], b"\x81\x80");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ServerHandshake {
+    reader: HeadReader,
+    state: State,
+}
+
+/// Where a [`ServerHandshake`] is.
+#[derive(Debug)]
+enum State {
+    /// Waiting for the rest of the head.
+    Reading,
+    /// The request was handed out; later bytes are leftover.
+    Done,
+    /// The request was refused; the same error is returned from now on.
+    Failed(HandshakeError),
+}
+
+impl ServerHandshake {
+    /// A handshake that accepts request heads of up to
+    /// [`DEFAULT_MAX_HEADER_BYTES`](super::DEFAULT_MAX_HEADER_BYTES) (8 KiB).
+    pub fn new() -> Self {
+        Self {
+            reader: HeadReader::new(DEFAULT_MAX_HEADER_BYTES),
+            state: State::Reading,
+        }
+    }
+
+    /// Sets the largest request head accepted, in bytes, counting the request line, every header
+    /// line and the empty line that ends them. A longer head is refused with 431.
+    pub fn with_max_header_bytes(mut self, limit: usize) -> Self {
+        self.reader.set_limit(limit);
+        self
+    }
+
+    /// Adds bytes received from the client.
+    ///
+    /// Returns `Ok(None)` while the request head is incomplete, `Ok(Some(request))` once it is
+    /// complete and valid, and an error if it is not a valid opening handshake; the error is
+    /// returned again by every later call. After the request has been returned, further bytes
+    /// are appended to the leftover and `Ok(None)` is returned.
+    ///
+    /// Only the head is buffered, up to the configured limit; the head is parsed once, when its
+    /// terminating empty line arrives.
+    pub fn receive(&mut self, data: &[u8]) -> Result<Option<Request>, HandshakeError> {
+        match &self.state {
+            State::Failed(error) => return Err(error.clone()),
+            State::Done => {
+                // The reader is done: this only appends to the leftover.
+                let _ = self.reader.push(data);
+                return Ok(None);
+            }
+            State::Reading => {}
+        }
+        let result = match self.reader.push(data) {
+            Ok(None) => return Ok(None),
+            Ok(Some(head)) => Request::parse(head),
+            Err(too_large) => Err(HandshakeError::HeadTooLarge {
+                limit: too_large.limit,
+            }),
+        };
+        match result {
+            Ok(request) => {
+                self.state = State::Done;
+                Ok(Some(request))
+            }
+            Err(error) => {
+                self.state = State::Failed(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    /// The bytes received after the request head: the start of the WebSocket stream. Leaves
+    /// none behind.
+    pub fn take_leftover(&mut self) -> BytesMut {
+        self.reader.take_leftover()
+    }
+}
+
+impl Default for ServerHandshake {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A valid opening handshake request (RFC 6455 §4.2.1), ready to be accepted or refused.
+///
+/// Everything RFC 6455 requires has been checked; what is left to the application is its own
+/// policy: the path, the [`origin`](Self::origin) (RFC 6455 §10.2: a browser client always sends
+/// one, and a server that cares which sites may connect must check it), authentication, and the
+/// choice of subprotocol and extensions. Then [`accept`](Self::accept) or send a [`Reject`].
+///
+/// See [`ServerHandshake`] for an example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    headers: Headers,
+    method: Range<usize>,
+    target: Range<usize>,
+    /// Where the resource name (path and query) starts in the target: 0 for origin-form, after
+    /// the authority for absolute-form.
+    resource_start: usize,
+    /// Length of the path within the resource name; a query follows it after `?`.
+    path_len: usize,
+    host: Range<usize>,
+    origin: Option<Range<usize>>,
+    key: Range<usize>,
+    protocols: Vec<String>,
+    extensions: Vec<ExtensionOffer>,
+}
+
+impl Request {
+    /// Parses and validates a complete head, terminator included.
+    pub(crate) fn parse(head: Bytes) -> Result<Self, HandshakeError> {
+        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut storage);
+        match parsed.parse(&head) {
+            // The head ends at the first empty line, so a complete parse must consume all of it;
+            // less means a bare-LF empty line came earlier and the split point is ambiguous.
+            Ok(httparse::Status::Complete(n)) if n == head.len() => {}
+            Ok(_) => {
+                return Err(HandshakeError::InvalidHttp {
+                    reason: "incomplete or ambiguous head",
+                });
+            }
+            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
+            Err(error) => {
+                return Err(HandshakeError::InvalidHttp {
+                    reason: httparse_reason(error),
+                });
+            }
+        }
+        let method = parsed.method.unwrap_or_default();
+        let target = parsed.path.unwrap_or_default();
+        let version = parsed.version;
+        let method_span = super::headers::span(&head, method.as_bytes());
+        let target_span = super::headers::span(&head, target.as_bytes());
+        let headers = Headers::from_parsed(head.clone(), parsed.headers);
+
+        // RFC 6455 §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at
+        // least 1.1." (Methods are case-sensitive, RFC 7231 §4.1.)
+        if method != "GET" {
+            return Err(HandshakeError::MethodNotAllowed);
+        }
+        // httparse reads only HTTP/1.x and reports the minor version.
+        if version != Some(1) {
+            return Err(HandshakeError::UnsupportedHttpVersion);
+        }
+        // RFC 6455 §4.1: 'The "Request-URI" part of the request MUST match the /resource name/
+        // defined in Section 3 (a relative URI) or be an absolute http/https URI that, when
+        // parsed, has a /resource name/, /host/, and /port/ that match the corresponding ws/wss
+        // URI.'
+        if target.contains('#') {
+            return Err(HandshakeError::InvalidTarget);
+        }
+        let (resource_start, target_authority) = if target.starts_with('/') {
+            (0, None)
+        } else {
+            let (authority, resource_start) =
+                split_absolute(target).ok_or(HandshakeError::InvalidTarget)?;
+            (resource_start, Some(authority))
+        };
+        let resource = target.get(resource_start..).unwrap_or_default();
+        let path_len = resource.find('?').unwrap_or(resource.len());
+
+        // RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code to any
+        // HTTP/1.1 request message that lacks a Host header field and to any request message that
+        // contains more than one Host header field or a Host header field with an invalid
+        // field-value."
+        let host = single(&headers, "Host")?.ok_or(HandshakeError::MissingHost)?;
+        let host_value = headers.bytes(&host);
+        if host_value.is_empty()
+            || !host_value
+                .iter()
+                .all(|b| b.is_ascii_graphic() && *b != b'/' && *b != b'@')
+        {
+            return Err(HandshakeError::InvalidHost);
+        }
+        // RFC 7230 §5.4: "When a proxy receives a request with an absolute-form of
+        // request-target, the proxy MUST ignore the received Host header field (if any) and
+        // instead replace it with the host information of the request-target." A server that
+        // sees one takes the target's authority the same way.
+        let host = match target_authority {
+            Some(authority) => {
+                target_span.start + authority.start..target_span.start + authority.end
+            }
+            None => host,
+        };
+
+        // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value "websocket", treated
+        // as an ASCII case-insensitive value."
+        if !headers.contains_token("Upgrade", "websocket") {
+            return Err(HandshakeError::NotWebSocketUpgrade);
+        }
+        // RFC 6455 §4.2.1: "A |Connection| header field that includes the token "Upgrade",
+        // treated as an ASCII case-insensitive value."
+        if !headers.contains_token("Connection", "upgrade") {
+            return Err(HandshakeError::MissingConnectionUpgrade);
+        }
+        // Checked before the key so that a client speaking an older draft (hixie-76 sends
+        // Sec-WebSocket-Key1/2 and no Sec-WebSocket-Key) learns which version to speak.
+        // RFC 6455 §4.2.1: "A |Sec-WebSocket-Version| header field, with a value of 13."
+        let version_ok = {
+            let mut versions = headers.get_all("Sec-WebSocket-Version");
+            versions.next().is_some_and(|v| v == VERSION.as_bytes()) && versions.next().is_none()
+        };
+        if !version_ok {
+            return Err(HandshakeError::UnsupportedVersion);
+        }
+        // RFC 6455 §4.2.1: "A |Sec-WebSocket-Key| header field with a base64-encoded (see
+        // Section 4 of [RFC4648]) value that, when decoded, is 16 bytes in length."
+        let key = single(&headers, "Sec-WebSocket-Key")?.ok_or(HandshakeError::MissingKey)?;
+        if !is_valid_key(headers.bytes(&key)) {
+            return Err(HandshakeError::InvalidKey);
+        }
+
+        // A second Origin would let one check pass on the first value while something else
+        // trusts the other.
+        let origin = single(&headers, "Origin")?;
+        if let Some(origin) = &origin {
+            if !headers
+                .bytes(origin)
+                .iter()
+                .all(|b| b.is_ascii_graphic() || *b == b' ')
+            {
+                return Err(HandshakeError::InvalidOrigin);
+            }
+        }
+
+        // RFC 6455 §4.1: the subprotocol values "MUST all be unique strings", each a token; a
+        // malformed list is not a handshake this server can answer faithfully.
+        let mut protocols = Vec::new();
+        for element in headers
+            .get_all("Sec-WebSocket-Protocol")
+            .flat_map(split_list)
+        {
+            if !is_token(element) {
+                return Err(HandshakeError::InvalidProtocols);
+            }
+            protocols.push(element.iter().copied().map(char::from).collect());
+        }
+
+        let mut extensions = Vec::new();
+        for value in headers.get_all("Sec-WebSocket-Extensions") {
+            extensions.extend(
+                ExtensionOffer::parse_list(value).map_err(HandshakeError::InvalidExtensions)?,
+            );
+        }
+
+        // A body would arrive where the WebSocket frames are expected and be read as frames;
+        // RFC 7230 §3.3.3 has no place for a body on a connection that switches protocols.
+        let has_body = headers.contains("Transfer-Encoding")
+            || headers
+                .get_all("Content-Length")
+                .any(|length| trim_ows(length) != b"0");
+        if has_body {
+            return Err(HandshakeError::UnexpectedBody);
+        }
+
+        Ok(Self {
+            headers,
+            method: method_span,
+            target: target_span,
+            resource_start,
+            path_len,
+            host,
+            origin,
+            key,
+            protocols,
+            extensions,
+        })
+    }
+
+    /// The request method; always `GET` for a valid handshake.
+    pub fn method(&self) -> &str {
+        self.headers.text(&self.method)
+    }
+
+    /// The request target as sent: usually path and query, e.g. `/chat?room=1`; possibly an
+    /// absolute URI, e.g. `http://example.com/chat?room=1`.
+    pub fn target(&self) -> &str {
+        self.headers.text(&self.target)
+    }
+
+    /// The path part of the target, without the query, e.g. `/chat`; `/` if an absolute-form
+    /// target has none. Still percent-encoded.
+    pub fn path(&self) -> &str {
+        let path = self
+            .target()
+            .get(self.resource_start..self.resource_start + self.path_len)
+            .unwrap_or_default();
+        // RFC 6455 §3: the resource name is "/" if the path component is empty.
+        if path.is_empty() { "/" } else { path }
+    }
+
+    /// The query part of the target, after `?` (which is not included), if there is one.
+    pub fn query(&self) -> Option<&str> {
+        self.target()
+            .get(self.resource_start + self.path_len..)
+            .and_then(|rest| rest.strip_prefix('?'))
+    }
+
+    /// Every header field of the request.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The host the request is for, with the port if not the default: the `Host` header, or the
+    /// authority of an absolute-form target, which takes precedence (RFC 7230 §5.4).
+    pub fn host(&self) -> &str {
+        self.headers.text(&self.host)
+    }
+
+    /// The `Origin` header, if any (RFC 6455 §4.2.1 item 7, §10.2).
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_ref().map(|origin| self.headers.text(origin))
+    }
+
+    /// The `Sec-WebSocket-Key` header, still base64-encoded.
+    pub fn key(&self) -> &str {
+        self.headers.text(&self.key)
+    }
+
+    /// The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of
+    /// preference, across all lines of the header.
+    pub fn protocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// The extensions the client offered in `Sec-WebSocket-Extensions`, in its order of
+    /// preference, across all lines of the header.
+    pub fn extensions(&self) -> &[ExtensionOffer] {
+        &self.extensions
+    }
+
+    /// The `101 Switching Protocols` response that accepts this request (RFC 6455 §4.2.2).
+    ///
+    /// Fails, and nothing should be sent, if `accept` selects a subprotocol or extension the
+    /// client did not offer, or has an extra header that cannot be written.
+    pub fn accept(&self, accept: &Accept) -> Result<Vec<u8>, BuildError> {
+        let fields = self.accept_fields(accept)?;
+        let mut out = Vec::with_capacity(
+            64 + fields
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>(),
+        );
+        out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+        for (name, value) in &fields {
+            push_field(&mut out, name, value);
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(out)
+    }
+
+    /// The header fields of the 101 response, in order, after checking `accept` against the
+    /// offer.
+    pub(crate) fn accept_fields<'a>(
+        &self,
+        accept: &'a Accept,
+    ) -> Result<Vec<(&'a str, String)>, BuildError> {
+        let mut fields = vec![
+            // RFC 6455 §4.2.2: "An |Upgrade| header field with value "websocket" as per RFC 2616"
+            // and "A |Connection| header field with value "Upgrade"".
+            ("Upgrade", "websocket".to_owned()),
+            ("Connection", "Upgrade".to_owned()),
+            // RFC 6455 §4.2.2: "A |Sec-WebSocket-Accept| header field. The value of this header
+            // field is constructed by concatenating /key/ [...] with the string
+            // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", taking the SHA-1 hash of this concatenated
+            // value to obtain a 20-byte value and base64-encoding".
+            ("Sec-WebSocket-Accept", accept_key(self.key().as_bytes())),
+        ];
+        if let Some(protocol) = &accept.protocol {
+            // RFC 6455 §4.2.2: "The value chosen MUST be derived from the client's handshake,
+            // specifically by selecting one of the values from the |Sec-WebSocket-Protocol|
+            // field that the server is willing to use for this connection (if any)."
+            if !self.protocols.iter().any(|offered| offered == protocol) {
+                return Err(BuildError::UnofferedProtocol(protocol.clone()));
+            }
+            fields.push(("Sec-WebSocket-Protocol", protocol.clone()));
+        }
+        if let Some(extensions) = accept.extensions.as_deref().filter(|e| !e.is_empty()) {
+            if !is_field_value(extensions) {
+                return Err(BuildError::InvalidHeaderValue(
+                    "Sec-WebSocket-Extensions".into(),
+                ));
+            }
+            let accepted = ExtensionOffer::parse_list(extensions.as_bytes())
+                .map_err(BuildError::InvalidExtensions)?;
+            // RFC 6455 §9.1: the server's list "MUST [...] be drawn from the extensions the
+            // client listed" – a client fails the connection on any other.
+            for extension in &accepted {
+                let offered = self
+                    .extensions
+                    .iter()
+                    .any(|offer| offer.name.eq_ignore_ascii_case(&extension.name));
+                if !offered {
+                    return Err(BuildError::UnofferedExtension(extension.name.clone()));
+                }
+            }
+            fields.push(("Sec-WebSocket-Extensions", extensions.to_owned()));
+        }
+        for (name, value) in &accept.headers {
+            check_extra_header(name, value, ACCEPT_RESERVED)?;
+            fields.push((name.as_str(), value.clone()));
+        }
+        Ok(fields)
+    }
+}
+
+/// Headers the 101 response writes itself.
+const ACCEPT_RESERVED: &[&str] = &[
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
+
+/// How a server accepts a handshake: the subprotocol and extensions it selected and any extra
+/// headers (cookies, for instance). The default selects no subprotocol and no extension.
+///
+/// ```
+/// use rfc6455::handshake::{Accept, BuildError, ServerHandshake};
+///
+/// let mut server = ServerHandshake::new();
+/// let request = server
+///     .receive(
+///         b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+///           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+///           Sec-WebSocket-Protocol: v2.chat\r\n\r\n",
+///     )?
+///     .unwrap();
+///
+/// let accept = Accept::new().protocol("v2.chat").header("Set-Cookie", "id=1");
+/// let response = String::from_utf8(request.accept(&accept)?)?;
+/// assert!(response.ends_with("Sec-WebSocket-Protocol: v2.chat\r\nSet-Cookie: id=1\r\n\r\n"));
+///
+/// // Selecting a subprotocol the client did not offer is this server's mistake, not the peer's.
+/// assert_eq!(
+///     request.accept(&Accept::new().protocol("v3.chat")),
+///     Err(BuildError::UnofferedProtocol("v3.chat".into()))
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accept {
+    protocol: Option<String>,
+    extensions: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Accept {
+    /// Accepts with no subprotocol, no extension and no extra header.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Selects a subprotocol; it must be one the client offered ([`Request::protocols`]).
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.protocol = Some(protocol.into());
+        self
+    }
+
+    /// Sets the `Sec-WebSocket-Extensions` response value, as negotiated (e.g.
+    /// `permessage-deflate; server_no_context_takeover`). It must parse per RFC 6455 §9.1 and
+    /// name only extensions the client offered. An empty value sends no header.
+    pub fn extensions(mut self, value: impl Into<String>) -> Self {
+        self.extensions = Some(value.into());
+        self
+    }
+
+    /// Adds a header to the response. The name must be a token, the value free of control
+    /// characters (no CR or LF), and the field not one the handshake writes itself.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A response that refuses a valid handshake for the application's own reasons: 403 for a
+/// disallowed origin, 401 with `WWW-Authenticate`, 404 for an unknown path, a redirect…
+///
+/// The response closes the connection (`Connection: close`) and delimits its body with
+/// `Content-Length`; a `Content-Type: text/plain; charset=utf-8` is added unless one is given.
+///
+/// ```
+/// use rfc6455::handshake::Reject;
+///
+/// let bytes = Reject::new(403).body("Origin not allowed").to_bytes()?;
+/// assert_eq!(
+///     bytes,
+///     b"HTTP/1.1 403 Forbidden\r\n\
+///       Content-Length: 18\r\n\
+///       Connection: close\r\n\
+///       Content-Type: text/plain; charset=utf-8\r\n\
+///       \r\n\
+///       Origin not allowed"
+/// );
+/// # Ok::<(), rfc6455::handshake::BuildError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    status: u16,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+}
+
+impl Reject {
+    /// A refusal with `status`, which must be in 200–599 (and so not 101): a 2xx serves a plain
+    /// HTTP answer on the WebSocket endpoint, a 3xx redirects, a 4xx or 5xx refuses.
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            body: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sets the body. Unlike the bodies of [`HandshakeError`], it is sent as given: keep peer
+    /// input out of it.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Adds a header. The name must be a token, the value free of control characters, and the
+    /// field not `Content-Length`, `Transfer-Encoding` or `Connection`, which this response
+    /// writes itself.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The complete response.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BuildError> {
+        if !(200..=599).contains(&self.status) {
+            return Err(BuildError::InvalidStatus(self.status));
+        }
+        let mut headers = Vec::with_capacity(self.headers.len() + 1);
+        for (name, value) in &self.headers {
+            check_extra_header(
+                name,
+                value,
+                &["Content-Length", "Transfer-Encoding", "Connection"],
+            )?;
+            headers.push((name.as_str(), value.as_str()));
+        }
+        if !self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("Content-Type"))
+        {
+            headers.push(("Content-Type", "text/plain; charset=utf-8"));
+        }
+        Ok(write_refusal(self.status, "close", &headers, &self.body))
+    }
+}
+
+/// For an absolute-form target (`http://host:port/path?query`, RFC 7230 §5.3.2), the range of
+/// its authority and where its resource name starts. Only `http` and `https` are allowed there
+/// (RFC 6455 §4.1), with a non-empty authority and no user information.
+fn split_absolute(target: &str) -> Option<(Range<usize>, usize)> {
+    let (scheme, rest) = target.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let authority_len = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_len)?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let start = scheme.len() + "://".len();
+    Some((start..start + authority_len, start + authority_len))
+}
+
+/// Whether `key` is the base64 encoding of exactly 16 bytes.
+fn is_valid_key(key: &[u8]) -> bool {
+    use base64::Engine as _;
+    // 16 bytes encode to 24 characters ending in "=="; a buffer of 18 fits any 24-character
+    // input, so a decoded length other than 16 is a wrong key, not a short buffer.
+    let mut decoded = [0u8; 18];
+    key.len() == 24
+        && base64::engine::general_purpose::STANDARD
+            .decode_slice(key, &mut decoded)
+            .is_ok_and(|n| n == 16)
+}
+
+/// The value span of a field that may appear at most once: `None` if absent, an error if
+/// repeated.
+fn single(headers: &Headers, name: &'static str) -> Result<Option<Range<usize>>, HandshakeError> {
+    let mut spans = headers.value_spans(name);
+    let first = spans.next().cloned();
+    if spans.next().is_some() {
+        return Err(HandshakeError::DuplicateHeader { name });
+    }
+    Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::chunks;
+    use proptest::prelude::*;
+
+    /// The client's request of RFC 6455 §1.3.
+    const RFC_REQUEST: &str = "GET /chat HTTP/1.1\r\n\
+        Host: server.example.com\r\n\
+        Upgrade: websocket\r\n\
+        Connection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Origin: http://example.com\r\n\
+        Sec-WebSocket-Protocol: chat, superchat\r\n\
+        Sec-WebSocket-Version: 13\r\n\
+        \r\n";
+
+    /// The server's response of RFC 6455 §1.3.
+    const RFC_RESPONSE: &str = "HTTP/1.1 101 Switching Protocols\r\n\
+        Upgrade: websocket\r\n\
+        Connection: Upgrade\r\n\
+        Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+        Sec-WebSocket-Protocol: chat\r\n\
+        \r\n";
+
+    /// A minimal valid request with `extra` header lines inserted before the empty line.
+    fn request_with(extra: &str) -> String {
+        format!(
+            "GET /p?q=1 HTTP/1.1\r\n\
+             Host: h\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\
+             {extra}\r\n"
+        )
+    }
+
+    /// A minimal valid request with `from` replaced by `to`.
+    fn request_replacing(from: &str, to: &str) -> String {
+        let request = request_with("");
+        assert!(request.contains(from), "{from:?}");
+        request.replacen(from, to, 1)
+    }
+
+    fn parse(request: &str) -> Result<Request, HandshakeError> {
+        let mut server = ServerHandshake::new();
+        server
+            .receive(request.as_bytes())
+            .map(|r| r.expect("complete"))
+    }
+
+    #[test]
+    fn rfc_1_3_example() {
+        let request = parse(RFC_REQUEST).unwrap();
+        assert_eq!(request.method(), "GET");
+        assert_eq!(request.target(), "/chat");
+        assert_eq!(request.path(), "/chat");
+        assert_eq!(request.query(), None);
+        assert_eq!(request.host(), "server.example.com");
+        assert_eq!(request.origin(), Some("http://example.com"));
+        assert_eq!(request.key(), "dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(request.protocols(), ["chat", "superchat"]);
+        assert!(request.extensions().is_empty());
+        assert_eq!(request.headers().len(), 7);
+        let response = request.accept(&Accept::new().protocol("chat")).unwrap();
+        assert_eq!(String::from_utf8(response).unwrap(), RFC_RESPONSE);
+    }
+
+    #[test]
+    fn accept_without_protocol() {
+        let request = parse(RFC_REQUEST).unwrap();
+        let response = request.accept(&Accept::new()).unwrap();
+        assert_eq!(
+            String::from_utf8(response).unwrap(),
+            "HTTP/1.1 101 Switching Protocols\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+             \r\n"
+        );
+    }
+
+    #[test]
+    fn target_path_and_query() {
+        let request = parse(&request_with("")).unwrap();
+        assert_eq!(request.target(), "/p?q=1");
+        assert_eq!(request.path(), "/p");
+        assert_eq!(request.query(), Some("q=1"));
+        let request = parse(&request_replacing("/p?q=1", "/a/b?")).unwrap();
+        assert_eq!(request.path(), "/a/b");
+        assert_eq!(request.query(), Some(""));
+        let request = parse(&request_replacing("/p?q=1", "/?x?y")).unwrap();
+        assert_eq!(request.path(), "/");
+        assert_eq!(request.query(), Some("x?y"));
+    }
+
+    #[test]
+    fn absolute_form_target() {
+        // (target, path, query, host)
+        let cases = [
+            (
+                "http://example.com:8080/chat?x=1",
+                "/chat",
+                Some("x=1"),
+                "example.com:8080",
+            ),
+            ("HTTPS://example.com/", "/", None, "example.com"),
+            ("http://example.com", "/", None, "example.com"),
+            ("http://example.com?x", "/", Some("x"), "example.com"),
+            ("http://[::1]:9/a", "/a", None, "[::1]:9"),
+        ];
+        for (target, path, query, host) in cases {
+            let request = parse(&request_replacing("/p?q=1", target)).unwrap();
+            assert_eq!(request.target(), target);
+            assert_eq!(request.path(), path, "{target}");
+            assert_eq!(request.query(), query, "{target}");
+            assert_eq!(request.host(), host, "{target}");
+        }
+    }
+
+    /// Each validation failure with its exact status.
+    #[test]
+    fn validation_failures() {
+        use HandshakeError::*;
+        let cases: Vec<(String, HandshakeError, u16)> = vec![
+            (request_replacing("GET", "POST"), MethodNotAllowed, 405),
+            (request_replacing("GET", "get"), MethodNotAllowed, 405),
+            (
+                request_replacing("HTTP/1.1", "HTTP/1.0"),
+                UnsupportedHttpVersion,
+                400,
+            ),
+            (
+                request_replacing("HTTP/1.1", "HTTP/2.0"),
+                InvalidHttp {
+                    reason: "invalid HTTP version",
+                },
+                400,
+            ),
+            (request_replacing("/p?q=1", "p"), InvalidTarget, 400),
+            (request_replacing("/p?q=1", "ftp://h/p"), InvalidTarget, 400),
+            (request_replacing("/p?q=1", "ws://h/p"), InvalidTarget, 400),
+            (request_replacing("/p?q=1", "http:///p"), InvalidTarget, 400),
+            (
+                request_replacing("/p?q=1", "http://u@h/p"),
+                InvalidTarget,
+                400,
+            ),
+            (request_replacing("/p?q=1", "*"), InvalidTarget, 400),
+            (request_replacing("/p?q=1", "/p#f"), InvalidTarget, 400),
+            (request_replacing("Host: h\r\n", ""), MissingHost, 400),
+            (
+                request_with("Host: h\r\n"),
+                DuplicateHeader { name: "Host" },
+                400,
+            ),
+            (request_replacing("Host: h", "Host:"), InvalidHost, 400),
+            (request_replacing("Host: h", "Host: a/b"), InvalidHost, 400),
+            (request_replacing("Host: h", "Host: a b"), InvalidHost, 400),
+            (
+                request_replacing("Upgrade: websocket\r\n", ""),
+                NotWebSocketUpgrade,
+                400,
+            ),
+            (
+                request_replacing("Upgrade: websocket", "Upgrade: h2c"),
+                NotWebSocketUpgrade,
+                400,
+            ),
+            (
+                request_replacing("Upgrade: websocket", "Upgrade: websockets"),
+                NotWebSocketUpgrade,
+                400,
+            ),
+            (
+                request_replacing("Connection: Upgrade\r\n", ""),
+                MissingConnectionUpgrade,
+                400,
+            ),
+            (
+                request_replacing("Connection: Upgrade", "Connection: keep-alive"),
+                MissingConnectionUpgrade,
+                400,
+            ),
+            (
+                request_replacing("Sec-WebSocket-Version: 13\r\n", ""),
+                UnsupportedVersion,
+                426,
+            ),
+            (
+                request_replacing("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"),
+                UnsupportedVersion,
+                426,
+            ),
+            (
+                request_replacing("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 13, 8"),
+                UnsupportedVersion,
+                426,
+            ),
+            (
+                request_with("Sec-WebSocket-Version: 13\r\n"),
+                UnsupportedVersion,
+                426,
+            ),
+            (
+                request_replacing("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+                MissingKey,
+                400,
+            ),
+            (
+                request_with("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"),
+                DuplicateHeader {
+                    name: "Sec-WebSocket-Key",
+                },
+                400,
+            ),
+            (
+                request_replacing("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ"),
+                InvalidKey,
+                400,
+            ),
+            (
+                request_replacing("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZXh4"),
+                InvalidKey,
+                400,
+            ),
+            (
+                request_replacing("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25j!Q=="),
+                InvalidKey,
+                400,
+            ),
+            (
+                request_replacing("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ==AA"),
+                InvalidKey,
+                400,
+            ),
+            (
+                request_with("Origin: a\r\nOrigin: b\r\n"),
+                DuplicateHeader { name: "Origin" },
+                400,
+            ),
+            (
+                request_with("Origin: \x01\r\n"),
+                InvalidHttp {
+                    reason: "invalid header value",
+                },
+                400,
+            ),
+            (request_with("Origin: caf\u{e9}\r\n"), InvalidOrigin, 400),
+            (
+                request_with("Sec-WebSocket-Protocol: chat, super chat\r\n"),
+                InvalidProtocols,
+                400,
+            ),
+            (
+                request_with("Sec-WebSocket-Extensions: foo; =1\r\n"),
+                InvalidExtensions(crate::handshake::ExtensionError::ExpectedParamName { at: 5 }),
+                400,
+            ),
+            (request_with("Content-Length: 5\r\n"), UnexpectedBody, 400),
+            (
+                request_with("Transfer-Encoding: chunked\r\n"),
+                UnexpectedBody,
+                400,
+            ),
+            (
+                request_with("Bad Header: x\r\n"),
+                InvalidHttp {
+                    reason: "invalid header name",
+                },
+                400,
+            ),
+            (
+                "\r\n\r\n".to_string(),
+                InvalidHttp {
+                    reason: "incomplete or ambiguous head",
+                },
+                400,
+            ),
+            (
+                "GET / HTTP/1.1\nHost: h\n\nGET / HTTP/1.1\r\n\r\n".to_string(),
+                InvalidHttp {
+                    reason: "incomplete or ambiguous head",
+                },
+                400,
+            ),
+        ];
+        for (request, error, status) in cases {
+            assert_eq!(parse(&request), Err(error.clone()), "{request:?}");
+            assert_eq!(error.status(), status, "{request:?}");
+        }
+    }
+
+    #[test]
+    fn content_length_zero_is_no_body() {
+        assert!(parse(&request_with("Content-Length: 0\r\n")).is_ok());
+    }
+
+    #[test]
+    fn too_many_headers_is_431() {
+        let extra: String = (0..MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
+        let error = parse(&request_with(&extra)).unwrap_err();
+        assert_eq!(error, HandshakeError::TooManyHeaders);
+        assert_eq!(error.status(), 431);
+        // Exactly the maximum is fine.
+        let extra: String = (0..MAX_HEADERS - 6)
+            .map(|i| format!("X-{i}: v\r\n"))
+            .collect();
+        assert!(parse(&request_with(&extra)).is_ok());
+    }
+
+    #[test]
+    fn tokens_in_lists_any_case_any_line() {
+        let variants = [
+            ("Upgrade: websocket", "Upgrade: WebSocket"),
+            ("Upgrade: websocket", "Upgrade: foo/1, WEBSOCKET"),
+            ("Connection: Upgrade", "Connection: keep-alive, Upgrade"),
+            ("Connection: Upgrade", "Connection: upgrade"),
+            (
+                "Connection: Upgrade",
+                "Connection: keep-alive\r\nConnection: UPGRADE",
+            ),
+            ("Connection: Upgrade", "connection:Upgrade , keep-alive"),
+            ("Sec-WebSocket-Version: 13", "sec-websocket-version:   13  "),
+        ];
+        for (from, to) in variants {
+            let request = request_replacing(from, to);
+            let parsed = parse(&request).unwrap_or_else(|e| panic!("{to:?}: {e}"));
+            assert!(parsed.headers().contains_token("connection", "UPGRADE"));
+        }
+    }
+
+    #[test]
+    fn protocols_across_lines_in_order() {
+        let request = parse(&request_with(
+            "Sec-WebSocket-Protocol: a, b\r\nSec-WebSocket-Protocol: ,c,\r\n",
+        ))
+        .unwrap();
+        assert_eq!(request.protocols(), ["a", "b", "c"]);
+        assert!(request.accept(&Accept::new().protocol("c")).is_ok());
+        assert_eq!(
+            request.accept(&Accept::new().protocol("A")),
+            Err(BuildError::UnofferedProtocol("A".into()))
+        );
+    }
+
+    #[test]
+    fn extensions_across_lines() {
+        let request = parse(&request_with(
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\
+             Sec-WebSocket-Extensions: x-foo, permessage-deflate\r\n",
+        ))
+        .unwrap();
+        let names: Vec<&str> = request
+            .extensions()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["permessage-deflate", "x-foo", "permessage-deflate"]);
+        assert_eq!(
+            request.extensions()[0].params,
+            [("client_max_window_bits".to_string(), None)]
+        );
+        let response = request
+            .accept(&Accept::new().extensions("permessage-deflate; server_no_context_takeover"))
+            .unwrap();
+        assert!(String::from_utf8(response).unwrap().ends_with(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n"
+        ));
+        assert_eq!(
+            request.accept(&Accept::new().extensions("x-bar")),
+            Err(BuildError::UnofferedExtension("x-bar".into()))
+        );
+        assert!(matches!(
+            request.accept(&Accept::new().extensions("x-foo;")),
+            Err(BuildError::InvalidExtensions(_))
+        ));
+        assert_eq!(
+            request.accept(&Accept::new().extensions("x-foo\r\nX: y")),
+            Err(BuildError::InvalidHeaderValue(
+                "Sec-WebSocket-Extensions".into()
+            ))
+        );
+        // An empty value means no extension was accepted.
+        let plain = request.accept(&Accept::new()).unwrap();
+        assert_eq!(
+            request.accept(&Accept::new().extensions("")).unwrap(),
+            plain
+        );
+    }
+
+    #[test]
+    fn accept_extra_headers() {
+        let request = parse(RFC_REQUEST).unwrap();
+        let response = request
+            .accept(&Accept::new().header("Set-Cookie", "a=b").header("X-Y", ""))
+            .unwrap();
+        assert!(
+            String::from_utf8(response)
+                .unwrap()
+                .ends_with("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSet-Cookie: a=b\r\nX-Y: \r\n\r\n")
+        );
+        let bad = [
+            (
+                Accept::new().header("X", "a\r\nInjected: 1"),
+                BuildError::InvalidHeaderValue("X".into()),
+            ),
+            (
+                Accept::new().header("X\r\nY", "a"),
+                BuildError::InvalidHeaderName("X\r\nY".into()),
+            ),
+            (
+                Accept::new().header("", "a"),
+                BuildError::InvalidHeaderName(String::new()),
+            ),
+            (
+                Accept::new().header("sec-websocket-accept", "a"),
+                BuildError::ReservedHeader("sec-websocket-accept".into()),
+            ),
+        ];
+        for (accept, error) in bad {
+            assert_eq!(request.accept(&accept), Err(error));
+        }
+    }
+
+    #[test]
+    fn reject_builder() {
+        let bytes = Reject::new(401)
+            .header("WWW-Authenticate", "Basic realm=\"ws\"")
+            .header("Content-Type", "text/html")
+            .body("<p>no</p>")
+            .to_bytes()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "HTTP/1.1 401 Unauthorized\r\n\
+             Content-Length: 9\r\n\
+             Connection: close\r\n\
+             WWW-Authenticate: Basic realm=\"ws\"\r\n\
+             Content-Type: text/html\r\n\
+             \r\n\
+             <p>no</p>"
+        );
+        let unknown = Reject::new(599).to_bytes().unwrap();
+        assert!(unknown.starts_with(b"HTTP/1.1 599 \r\nContent-Length: 0\r\n"));
+        for status in [0, 99, 101, 199, 600, 1000] {
+            assert_eq!(
+                Reject::new(status).to_bytes(),
+                Err(BuildError::InvalidStatus(status))
+            );
+        }
+        assert_eq!(
+            Reject::new(400)
+                .header("connection", "keep-alive")
+                .to_bytes(),
+            Err(BuildError::ReservedHeader("connection".into()))
+        );
+    }
+
+    #[test]
+    fn leftover_in_same_buffer() {
+        let mut server = ServerHandshake::new();
+        let mut input = RFC_REQUEST.as_bytes().to_vec();
+        input.extend_from_slice(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+        let request = server.receive(&input).unwrap().unwrap();
+        assert_eq!(request.path(), "/chat");
+        assert_eq!(
+            &server.take_leftover()[..],
+            b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"
+        );
+        // Bytes fed after completion are leftover too, and nothing is handed out again.
+        assert_eq!(server.receive(b"more").unwrap(), None);
+        assert_eq!(&server.take_leftover()[..], b"more");
+    }
+
+    #[test]
+    fn leftover_one_byte_at_a_time() {
+        let mut server = ServerHandshake::new();
+        let mut input = RFC_REQUEST.as_bytes().to_vec();
+        input.extend_from_slice(b"frame bytes");
+        let mut request = None;
+        for (i, byte) in input.chunks(1).enumerate() {
+            match server.receive(byte).unwrap() {
+                Some(r) => {
+                    assert_eq!(i, RFC_REQUEST.len() - 1, "completed at the terminator");
+                    request = Some(r);
+                }
+                None => assert!(i != RFC_REQUEST.len() - 1 || request.is_some()),
+            }
+        }
+        assert_eq!(request.unwrap(), parse(RFC_REQUEST).unwrap());
+        assert_eq!(&server.take_leftover()[..], b"frame bytes");
+    }
+
+    #[test]
+    fn header_limit_in_small_chunks_is_431() {
+        let mut server = ServerHandshake::new().with_max_header_bytes(256);
+        let mut sent = 0;
+        let error = loop {
+            match server.receive(b"X-Filler: 0123456789\r\n") {
+                Ok(None) => sent += 22,
+                Ok(Some(_)) => panic!("no terminator was sent"),
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(error, HandshakeError::HeadTooLarge { limit: 256 });
+        assert_eq!(error.status(), 431);
+        assert!(sent < 256);
+        // The error sticks.
+        assert_eq!(server.receive(b"\r\n\r\n"), Err(error));
+    }
+
+    #[test]
+    fn default_limit_is_8_kib() {
+        let mut server = ServerHandshake::new();
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(8 * 1024));
+        assert_eq!(
+            server.receive(request_with(&filler).as_bytes()),
+            Err(HandshakeError::HeadTooLarge { limit: 8192 })
+        );
+        let mut server = ServerHandshake::new();
+        let request = request_with("");
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(8192 - request.len() - 12));
+        let request = request_with(&filler);
+        assert_eq!(request.len(), 8192);
+        assert!(server.receive(request.as_bytes()).unwrap().is_some());
+    }
+
+    #[test]
+    fn failed_handshake_stays_failed() {
+        let mut server = ServerHandshake::new();
+        let request = request_replacing("GET", "PUT");
+        assert_eq!(
+            server.receive(request.as_bytes()),
+            Err(HandshakeError::MethodNotAllowed)
+        );
+        assert_eq!(
+            server.receive(request_with("").as_bytes()),
+            Err(HandshakeError::MethodNotAllowed)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_any_chunking_never_panics(
+            input in proptest::collection::vec(any::<u8>(), 0..600),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            limit in 0usize..700,
+        ) {
+            let mut server = ServerHandshake::new().with_max_header_bytes(limit);
+            for chunk in chunks(&input, &cuts) {
+                match server.receive(chunk) {
+                    Ok(Some(request)) => {
+                        let _ = request.accept(&Accept::new());
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = error.response_bytes();
+                    }
+                }
+            }
+            let _ = server.take_leftover();
+        }
+
+        #[test]
+        fn mutated_request_never_panics(
+            position in 0usize..200,
+            byte in any::<u8>(),
+        ) {
+            let mut input = RFC_REQUEST.as_bytes().to_vec();
+            if let Some(slot) = input.get_mut(position) {
+                *slot = byte;
+            }
+            let mut server = ServerHandshake::new();
+            let _ = server.receive(&input);
+        }
+
+        #[test]
+        fn any_chunking_gives_the_same_request(
+            cuts in proptest::collection::vec(any::<usize>(), 0..12),
+        ) {
+            let mut input = RFC_REQUEST.as_bytes().to_vec();
+            input.extend_from_slice(b"after");
+            let mut server = ServerHandshake::new();
+            let mut requests = Vec::new();
+            for chunk in chunks(&input, &cuts) {
+                requests.extend(server.receive(chunk).unwrap());
+            }
+            prop_assert_eq!(requests, vec![parse(RFC_REQUEST).unwrap()]);
+            prop_assert_eq!(&server.take_leftover()[..], b"after");
+        }
+    }
+
+    #[test]
+    fn every_split_gives_the_same_request() {
+        let expected = parse(RFC_REQUEST).unwrap();
+        let mut input = RFC_REQUEST.as_bytes().to_vec();
+        input.extend_from_slice(b"after");
+        for split in 0..=input.len() {
+            let (a, b) = input.split_at(split);
+            let mut server = ServerHandshake::new();
+            let first = server.receive(a).unwrap();
+            let second = server.receive(b).unwrap();
+            assert_eq!(
+                first.is_some(),
+                split >= RFC_REQUEST.len(),
+                "split at {split}"
+            );
+            assert!(first.is_none() || second.is_none());
+            assert_eq!(
+                first.or(second).as_ref(),
+                Some(&expected),
+                "split at {split}"
+            );
+            assert_eq!(&server.take_leftover()[..], b"after", "split at {split}");
+        }
+    }
+}
