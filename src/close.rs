@@ -191,7 +191,10 @@ mod tests {
     #[test]
     fn sendable_codes_follow_section_7_4() {
         let sendable: Vec<u16> = (0..=5000).filter(|&c| CloseCode(c).is_sendable()).collect();
-        let expected: Vec<u16> = (1000..=1003).chain(1007..=1014).chain(3000..=4999).collect();
+        let expected: Vec<u16> = (1000..=1003)
+            .chain(1007..=1014)
+            .chain(3000..=4999)
+            .collect();
         assert_eq!(sendable, expected);
         for never in [1004, 1005, 1006, 1015, 1016, 2999, 999, 0, 5000, u16::MAX] {
             assert!(CloseCode(never).is_reserved(), "{never}");
@@ -201,14 +204,29 @@ mod tests {
     #[test]
     fn payload_rules() {
         assert_eq!(CloseFrame::parse(b""), Ok(None));
-        assert_eq!(CloseFrame::parse(b"\x03"), Err(ProtocolError::InvalidClosePayload));
+        assert_eq!(
+            CloseFrame::parse(b"\x03"),
+            Err(ProtocolError::InvalidClosePayload)
+        );
         assert_eq!(
             CloseFrame::parse(b"\x03\xe8bye"),
-            Ok(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() }))
+            Ok(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: "bye".into()
+            }))
         );
-        assert_eq!(CloseFrame::parse(b"\x03\xed"), Err(ProtocolError::InvalidCloseCode(1005)));
-        assert_eq!(CloseFrame::parse(b"\x0b\xb8\xff"), Err(ProtocolError::InvalidUtf8));
-        assert_eq!(CloseFrame::parse(b"\x0f\x9f").map(|f| f.map(|f| f.code.0)), Ok(Some(3999)));
+        assert_eq!(
+            CloseFrame::parse(b"\x03\xed"),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
+        assert_eq!(
+            CloseFrame::parse(b"\x0b\xb8\xff"),
+            Err(ProtocolError::InvalidUtf8)
+        );
+        assert_eq!(
+            CloseFrame::parse(b"\x0f\x9f").map(|f| f.map(|f| f.code.0)),
+            Ok(Some(3999))
+        );
     }
 
     #[test]

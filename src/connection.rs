@@ -145,7 +145,10 @@ impl Connection {
     pub fn new(role: Role, config: Config) -> Self {
         let mut seed = [0u8; 32];
         if role == Role::Client {
-            #[allow(clippy::expect_used, reason = "no secure fallback exists for mask keys")]
+            #[allow(
+                clippy::expect_used,
+                reason = "no secure fallback exists for mask keys"
+            )]
             getrandom::fill(&mut seed).expect("the OS random source failed");
         }
         Self::with_mask_seed(role, config, seed)
@@ -209,10 +212,27 @@ impl Connection {
         self.eof = true;
     }
 
-    /// Whether received bytes are buffered that [`next_event`](Self::next_event) has not yet
-    /// turned into events (a partial frame counts).
+    /// Whether a whole frame (or a protocol error) is already buffered, so that
+    /// [`next_event`](Self::next_event) can make progress without reading the transport.
+    ///
+    /// Adapters use it to cork writes: while this is true the application is still working through
+    /// input that arrived together, so its replies are queued and written in one batch when it
+    /// turns false. A partial frame does not count: waiting for the rest of it must not hold back
+    /// replies.
     pub fn has_pending_input(&self) -> bool {
-        !self.recv.is_empty() && !self.input_closed
+        if self.input_closed {
+            return false;
+        }
+        match &self.frame {
+            Some(frame) => self.recv.len() >= frame.len,
+            None => match FrameHeader::parse(&self.recv) {
+                Ok(Parse::Complete(header, header_len)) => {
+                    (self.recv.len() - header_len) as u64 >= header.payload_len
+                }
+                Ok(Parse::Incomplete { .. }) => false,
+                Err(_) => true,
+            },
+        }
     }
 
     /// The next message, control frame or Close from the peer; `Ok(None)` when more bytes are
@@ -263,7 +283,9 @@ impl Connection {
                     apply_mask(fresh, key, frame.processed);
                 }
                 if frame.is_text {
-                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    self.utf8
+                        .feed(fresh)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
                 frame.processed = available;
             }
@@ -306,17 +328,24 @@ impl Connection {
             (OpCode::Continuation, Some(assembly)) => {
                 let size = assembly.size + header.payload_len;
                 if size > max_message {
-                    return Err(ProtocolError::MessageTooLarge { size, max: self.config.max_message_size });
+                    return Err(ProtocolError::MessageTooLarge {
+                        size,
+                        max: self.config.max_message_size,
+                    });
                 }
                 if assembly.fragments >= self.config.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { max: self.config.max_fragments });
+                    return Err(ProtocolError::TooManyFragments {
+                        max: self.config.max_fragments,
+                    });
                 }
                 assembly.size = size;
                 assembly.fragments += 1;
                 assembly.kind == DataKind::Text
             }
             // §5.4: fragments of one message are not interleaved with another message's.
-            (OpCode::Text | OpCode::Binary, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
             (OpCode::Text | OpCode::Binary, None) => {
                 if header.payload_len > max_message {
                     return Err(ProtocolError::MessageTooLarge {
@@ -324,7 +353,11 @@ impl Connection {
                         max: self.config.max_message_size,
                     });
                 }
-                let kind = if header.opcode == OpCode::Text { DataKind::Text } else { DataKind::Binary };
+                let kind = if header.opcode == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
                 if !header.fin {
                     self.assembly = Some(Assembly {
                         kind,
@@ -347,12 +380,18 @@ impl Connection {
     }
 
     /// Acts on a frame whose payload is complete, unmasked and (for text) validated so far.
-    fn complete_frame(&mut self, header: FrameHeader, payload: BytesMut) -> Result<Option<Message>, ProtocolError> {
+    fn complete_frame(
+        &mut self,
+        header: FrameHeader,
+        payload: BytesMut,
+    ) -> Result<Option<Message>, ProtocolError> {
         match header.opcode {
             OpCode::Text | OpCode::Binary if header.fin => {
                 if header.opcode == OpCode::Text {
                     self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                    return Ok(Some(Message::Text(Utf8Bytes::from_validated(payload.freeze()))));
+                    return Ok(Some(Message::Text(Utf8Bytes::from_validated(
+                        payload.freeze(),
+                    ))));
                 }
                 Ok(Some(Message::Binary(payload.freeze())))
             }
@@ -375,7 +414,9 @@ impl Connection {
                 match kind {
                     DataKind::Text => {
                         self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                        Ok(Some(Message::Text(Utf8Bytes::from_validated(data.freeze()))))
+                        Ok(Some(Message::Text(Utf8Bytes::from_validated(
+                            data.freeze(),
+                        ))))
                     }
                     DataKind::Binary => Ok(Some(Message::Binary(data.freeze()))),
                 }
@@ -480,7 +521,12 @@ impl Connection {
         self.send_fragment(DataKind::Binary, data, is_final)
     }
 
-    fn send_fragment(&mut self, kind: DataKind, data: &[u8], is_final: bool) -> Result<(), SendError> {
+    fn send_fragment(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        is_final: bool,
+    ) -> Result<(), SendError> {
         self.check_open()?;
         let opcode = match self.sending {
             None => match kind {

@@ -130,3 +130,43 @@ pub enum SendError {
     #[error("fragment type does not match the message in progress")]
     FragmentTypeMismatch,
 }
+
+/// Everything that can go wrong in the blocking and async adapters.
+///
+/// Each variant wraps the error of one layer, so a caller can tell a socket failure from a peer's
+/// protocol violation (already answered with a Close frame) or its own misuse.
+#[cfg(feature = "std")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed. A `WouldBlock` from a non-blocking stream leaves the connection
+    /// intact: retry when the stream is ready.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer violated the protocol; the Close frame with
+    /// [`ProtocolError::close_code`] has been sent.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The application asked for something the protocol does not allow.
+    #[error("send error: {0}")]
+    Send(#[from] SendError),
+    /// A client's opening handshake was invalid; the error response has been sent.
+    #[error("bad handshake request: {0}")]
+    Handshake(#[from] crate::handshake::HandshakeError),
+    /// The server's handshake response was invalid or refused the upgrade.
+    #[error("handshake failed: {0}")]
+    ClientHandshake(#[from] crate::handshake::ClientHandshakeError),
+    /// The URL could not be used for a WebSocket connection.
+    #[error("bad URL: {0}")]
+    Url(#[from] crate::handshake::UrlError),
+    /// A handshake message could not be built from what the application supplied.
+    #[error("bad handshake parameters: {0}")]
+    Build(#[from] crate::handshake::BuildError),
+    /// The application rejected the request; the rejection response has been sent.
+    #[error("request rejected with status {0}")]
+    Rejected(u16),
+    /// The connection is closed: the closing handshake finished or the transport ended. Not a
+    /// failure; it ends the stream of messages.
+    #[error("the connection is closed")]
+    Closed,
+}

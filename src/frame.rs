@@ -310,7 +310,10 @@ mod tests {
         let (h, n) = parse_complete(b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00");
         assert_eq!((h.payload_len, n), (65536, 10));
         // And the encoder reproduces each of them.
-        assert_eq!(&*FrameHeader::new(OpCode::Binary, 256).encode(), b"\x82\x7e\x01\x00");
+        assert_eq!(
+            &*FrameHeader::new(OpCode::Binary, 256).encode(),
+            b"\x82\x7e\x01\x00"
+        );
         assert_eq!(
             &*FrameHeader::new(OpCode::Binary, 65536).encode(),
             b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00"
@@ -322,7 +325,11 @@ mod tests {
         let wire = b"\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00\x01\x02\x03\x04";
         let expected_needed = [2, 1, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1];
         for (len, needed) in expected_needed.into_iter().enumerate() {
-            assert_eq!(FrameHeader::parse(&wire[..len]), Ok(Parse::Incomplete { needed }), "{len}");
+            assert_eq!(
+                FrameHeader::parse(&wire[..len]),
+                Ok(Parse::Incomplete { needed }),
+                "{len}"
+            );
         }
         assert_eq!(parse_complete(wire).1, 14);
     }
@@ -330,9 +337,15 @@ mod tests {
     #[test]
     fn strictness() {
         for op in [3u8, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf] {
-            assert_eq!(FrameHeader::parse(&[0x80 | op, 0]), Err(ProtocolError::ReservedOpcode(op)));
+            assert_eq!(
+                FrameHeader::parse(&[0x80 | op, 0]),
+                Err(ProtocolError::ReservedOpcode(op))
+            );
         }
-        assert_eq!(FrameHeader::parse(b"\x82\x7e\x00\x7d"), Err(ProtocolError::NonMinimalLength));
+        assert_eq!(
+            FrameHeader::parse(b"\x82\x7e\x00\x7d"),
+            Err(ProtocolError::NonMinimalLength)
+        );
         assert_eq!(
             FrameHeader::parse(b"\x82\x7f\x00\x00\x00\x00\x00\x00\xff\xff"),
             Err(ProtocolError::NonMinimalLength)
@@ -341,8 +354,14 @@ mod tests {
             FrameHeader::parse(b"\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00"),
             Err(ProtocolError::LengthOverflow)
         );
-        assert_eq!(FrameHeader::parse(b"\x09\x00"), Err(ProtocolError::FragmentedControlFrame));
-        assert_eq!(FrameHeader::parse(b"\x89\x7e\x00\x7e"), Err(ProtocolError::ControlFrameTooLong(126)));
+        assert_eq!(
+            FrameHeader::parse(b"\x09\x00"),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
+        assert_eq!(
+            FrameHeader::parse(b"\x89\x7e\x00\x7e"),
+            Err(ProtocolError::ControlFrameTooLong(126))
+        );
         // RSV bits are reported, not judged: whether they are allowed depends on extensions.
         let (h, _) = parse_complete(b"\xf2\x00");
         assert!(h.rsv1 && h.rsv2 && h.rsv3);

@@ -96,7 +96,10 @@ mod tests {
                         let mut slow = storage;
                         apply_mask(&mut fast[align..align + len], key, offset);
                         apply_mask_naive(&mut slow[align..align + len], key, offset);
-                        assert_eq!(fast, slow, "key {key:?} align {align} offset {offset} len {len}");
+                        assert_eq!(
+                            fast, slow,
+                            "key {key:?} align {align} offset {offset} len {len}"
+                        );
                     }
                 }
             }

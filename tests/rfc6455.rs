@@ -4,14 +4,20 @@ mod common;
 
 use common::*;
 use rfc6455::frame::{FrameHeader, Parse};
-use rfc6455::{CloseCode, CloseFrame, Config, Connection, Message, ProtocolError, Role, SendError, State};
+use rfc6455::{
+    CloseCode, CloseFrame, Config, Connection, Message, ProtocolError, Role, SendError, State,
+};
 
 mod section_5_1_masking {
     use super::*;
 
     #[test]
     fn a_server_fails_on_an_unmasked_frame() {
-        assert_failing(&mut server(), &frame(0x81, b"hi", None), ProtocolError::UnmaskedFrame);
+        assert_failing(
+            &mut server(),
+            &frame(0x81, b"hi", None),
+            ProtocolError::UnmaskedFrame,
+        );
     }
 
     #[test]
@@ -21,9 +27,15 @@ mod section_5_1_masking {
         assert_eq!(drain(&mut client), vec![Err(ProtocolError::MaskedFrame)]);
         // The client's Close is masked: decode it with the parser to check the code.
         let out = output(&mut client);
-        let Ok(Parse::Complete(header, len)) = FrameHeader::parse(&out) else { panic!("{out:?}") };
+        let Ok(Parse::Complete(header, len)) = FrameHeader::parse(&out) else {
+            panic!("{out:?}")
+        };
         let mut payload = out[len..].to_vec();
-        rfc6455::apply_mask(&mut payload, header.mask.expect("client frames are masked"), 0);
+        rfc6455::apply_mask(
+            &mut payload,
+            header.mask.expect("client frames are masked"),
+            0,
+        );
         assert_eq!(payload, 1002u16.to_be_bytes());
         assert!(client.should_close_transport());
     }
@@ -38,12 +50,19 @@ mod section_5_1_masking {
         }
         let bytes = output(&mut a);
         assert_eq!(bytes, output(&mut b), "same seed, same bytes");
-        let Ok(Parse::Complete(first, n)) = FrameHeader::parse(&bytes) else { panic!() };
-        let Ok(Parse::Complete(second, _)) = FrameHeader::parse(&bytes[n + 5..]) else { panic!() };
+        let Ok(Parse::Complete(first, n)) = FrameHeader::parse(&bytes) else {
+            panic!()
+        };
+        let Ok(Parse::Complete(second, _)) = FrameHeader::parse(&bytes[n + 5..]) else {
+            panic!()
+        };
         assert_ne!(first.mask, second.mask, "a fresh key per frame");
         let mut server = server();
         server.receive(&bytes);
-        assert_eq!(drain(&mut server), vec![Ok(Message::text("Hello")), Ok(Message::text("Hello"))]);
+        assert_eq!(
+            drain(&mut server),
+            vec![Ok(Message::text("Hello")), Ok(Message::text("Hello"))]
+        );
         // Another seed gives other keys.
         let mut c = Connection::with_mask_seed(Role::Client, Config::default(), [8; 32]);
         c.send_text("Hello").unwrap();
@@ -57,19 +76,35 @@ mod section_5_2_base_framing {
     #[test]
     fn reserved_bits_without_an_extension_fail() {
         for first in [0xc1, 0xa1, 0x91] {
-            assert_failing(&mut server(), &client_frame(first, b"x"), ProtocolError::ReservedBits);
+            assert_failing(
+                &mut server(),
+                &client_frame(first, b"x"),
+                ProtocolError::ReservedBits,
+            );
         }
     }
 
     #[test]
     fn reserved_opcodes_fail() {
-        assert_failing(&mut server(), &client_frame(0x83, b""), ProtocolError::ReservedOpcode(3));
-        assert_failing(&mut server(), &client_frame(0x8b, b""), ProtocolError::ReservedOpcode(0xb));
+        assert_failing(
+            &mut server(),
+            &client_frame(0x83, b""),
+            ProtocolError::ReservedOpcode(3),
+        );
+        assert_failing(
+            &mut server(),
+            &client_frame(0x8b, b""),
+            ProtocolError::ReservedOpcode(0xb),
+        );
     }
 
     #[test]
     fn non_minimal_lengths_fail() {
-        assert_failing(&mut server(), b"\x82\xfe\x00\x05\x00\x00\x00\x00", ProtocolError::NonMinimalLength);
+        assert_failing(
+            &mut server(),
+            b"\x82\xfe\x00\x05\x00\x00\x00\x00",
+            ProtocolError::NonMinimalLength,
+        );
     }
 }
 
@@ -93,7 +128,11 @@ mod section_5_4_fragmentation {
 
     #[test]
     fn a_continuation_without_a_message_fails() {
-        assert_failing(&mut server(), &client_frame(0x80, b"x"), ProtocolError::UnexpectedContinuation);
+        assert_failing(
+            &mut server(),
+            &client_frame(0x80, b"x"),
+            ProtocolError::UnexpectedContinuation,
+        );
     }
 
     #[test]
@@ -118,8 +157,14 @@ mod section_5_4_fragmentation {
         // RFC 6455 §5.7: "Hel" then "lo", unmasked.
         let mut server = server();
         server.send_text_fragment("Hel", false).unwrap();
-        assert_eq!(server.send_text("x"), Err(SendError::FragmentedMessageInProgress));
-        assert_eq!(server.send_binary_fragment(b"x", true), Err(SendError::FragmentTypeMismatch));
+        assert_eq!(
+            server.send_text("x"),
+            Err(SendError::FragmentedMessageInProgress)
+        );
+        assert_eq!(
+            server.send_binary_fragment(b"x", true),
+            Err(SendError::FragmentTypeMismatch)
+        );
         server.send_ping(b"").unwrap();
         server.send_text_fragment("lo", true).unwrap();
         assert_eq!(output(&mut server), b"\x01\x03Hel\x89\x00\x80\x02lo");
@@ -148,14 +193,25 @@ mod section_5_5_control_frames {
 
     #[test]
     fn long_or_fragmented_control_frames_fail() {
-        assert_failing(&mut server(), &client_frame(0x89, &[0; 126]), ProtocolError::ControlFrameTooLong(126));
-        assert_failing(&mut server(), &client_frame(0x09, b""), ProtocolError::FragmentedControlFrame);
+        assert_failing(
+            &mut server(),
+            &client_frame(0x89, &[0; 126]),
+            ProtocolError::ControlFrameTooLong(126),
+        );
+        assert_failing(
+            &mut server(),
+            &client_frame(0x09, b""),
+            ProtocolError::FragmentedControlFrame,
+        );
     }
 
     #[test]
     fn control_payload_limits_apply_to_sends() {
         let mut server = server();
-        assert_eq!(server.send_ping(&[0; 126]), Err(SendError::ControlPayloadTooLong(126)));
+        assert_eq!(
+            server.send_ping(&[0; 126]),
+            Err(SendError::ControlPayloadTooLong(126))
+        );
         assert_eq!(server.send_pong(&[0; 125]), Ok(()));
     }
 }
@@ -169,11 +225,17 @@ mod section_5_5_1_close {
         let mut wire = client_frame(0x88, b"\x0b\xb8bye");
         wire.extend(client_frame(0x81, b"ignored"));
         server.receive(&wire);
-        let close = CloseFrame { code: CloseCode(3000), reason: "bye".into() };
+        let close = CloseFrame {
+            code: CloseCode(3000),
+            reason: "bye".into(),
+        };
         assert_eq!(drain(&mut server), vec![Ok(Message::Close(Some(close)))]);
         assert_eq!(output(&mut server), server_close(CloseCode(3000)));
         assert_eq!(server.state(), State::Closed);
-        assert!(server.should_close_transport(), "the server closes TCP first");
+        assert!(
+            server.should_close_transport(),
+            "the server closes TCP first"
+        );
         assert_eq!(server.send_text("late"), Err(SendError::Closed));
     }
 
@@ -203,14 +265,29 @@ mod section_5_5_1_close {
         assert!(!client.should_close_transport());
         client.receive_eof();
         assert!(client.should_close_transport());
-        assert!(drain(&mut client).is_empty(), "a clean close has no error at EOF");
+        assert!(
+            drain(&mut client).is_empty(),
+            "a clean close has no error at EOF"
+        );
     }
 
     #[test]
     fn bad_close_payloads_fail() {
-        assert_failing(&mut server(), &client_frame(0x88, b"\x03"), ProtocolError::InvalidClosePayload);
-        assert_failing(&mut server(), &client_frame(0x88, b"\x03\xed"), ProtocolError::InvalidCloseCode(1005));
-        assert_failing(&mut server(), &client_frame(0x88, b"\x03\xe8\xc0"), ProtocolError::InvalidUtf8);
+        assert_failing(
+            &mut server(),
+            &client_frame(0x88, b"\x03"),
+            ProtocolError::InvalidClosePayload,
+        );
+        assert_failing(
+            &mut server(),
+            &client_frame(0x88, b"\x03\xed"),
+            ProtocolError::InvalidCloseCode(1005),
+        );
+        assert_failing(
+            &mut server(),
+            &client_frame(0x88, b"\x03\xe8\xc0"),
+            ProtocolError::InvalidUtf8,
+        );
     }
 
     #[test]
@@ -220,7 +297,10 @@ mod section_5_5_1_close {
             server.close(CloseCode::NO_STATUS_RECEIVED, ""),
             Err(SendError::InvalidCloseCode(CloseCode::NO_STATUS_RECEIVED))
         );
-        assert_eq!(server.close(CloseCode::NORMAL, &"x".repeat(124)), Err(SendError::CloseReasonTooLong(124)));
+        assert_eq!(
+            server.close(CloseCode::NORMAL, &"x".repeat(124)),
+            Err(SendError::CloseReasonTooLong(124))
+        );
         assert_eq!(server.state(), State::Open);
     }
 }
@@ -235,7 +315,10 @@ mod section_8_1_utf8 {
         // Everything up to and including the first impossible byte (0x90), not the whole frame.
         server.receive(&wire[..6 + 7]);
         assert_eq!(drain(&mut server), vec![Err(ProtocolError::InvalidUtf8)]);
-        assert_eq!(output(&mut server), server_close(CloseCode::INVALID_PAYLOAD));
+        assert_eq!(
+            output(&mut server),
+            server_close(CloseCode::INVALID_PAYLOAD)
+        );
     }
 
     #[test]
@@ -260,7 +343,11 @@ mod section_8_1_utf8 {
 
     #[test]
     fn a_message_ending_mid_code_point_fails() {
-        assert_failing(&mut server(), &client_frame(0x81, &"€".as_bytes()[..2]), ProtocolError::InvalidUtf8);
+        assert_failing(
+            &mut server(),
+            &client_frame(0x81, &"€".as_bytes()[..2]),
+            ProtocolError::InvalidUtf8,
+        );
     }
 }
 
@@ -272,7 +359,14 @@ mod limits {
         let mut server = Connection::new(Role::Server, Config::default().max_frame_size(1000));
         // Only the header (declaring 1 GiB) arrives.
         let header = b"\x82\xff\x00\x00\x00\x00\x40\x00\x00\x00\x01\x02\x03\x04";
-        assert_failing(&mut server, header, ProtocolError::FrameTooLarge { size: 1 << 30, max: 1000 });
+        assert_failing(
+            &mut server,
+            header,
+            ProtocolError::FrameTooLarge {
+                size: 1 << 30,
+                max: 1000,
+            },
+        );
     }
 
     #[test]
@@ -280,7 +374,11 @@ mod limits {
         let mut server = Connection::new(Role::Server, Config::default().max_message_size(10));
         let mut wire = client_frame(0x02, &[0; 6]);
         wire.extend_from_slice(&client_frame(0x80, &[0; 5])[..6]);
-        assert_failing(&mut server, &wire, ProtocolError::MessageTooLarge { size: 11, max: 10 });
+        assert_failing(
+            &mut server,
+            &wire,
+            ProtocolError::MessageTooLarge { size: 11, max: 10 },
+        );
     }
 
     #[test]
@@ -290,7 +388,11 @@ mod limits {
         wire.extend(client_frame(0x00, b"2"));
         wire.extend(client_frame(0x00, b"3"));
         wire.extend(client_frame(0x00, b"4"));
-        assert_failing(&mut server, &wire, ProtocolError::TooManyFragments { max: 3 });
+        assert_failing(
+            &mut server,
+            &wire,
+            ProtocolError::TooManyFragments { max: 3 },
+        );
     }
 
     #[test]
@@ -298,6 +400,31 @@ mod limits {
         let config = Config::default();
         assert_eq!(config.max_message_size, 64 << 20);
         assert!(config.max_fragments * 64 >= config.max_message_size);
+    }
+}
+
+mod corking {
+    use super::*;
+
+    #[test]
+    fn pending_input_means_a_whole_frame_is_buffered() {
+        let mut server = server();
+        assert!(!server.has_pending_input());
+        let mut wire = client_frame(0x81, b"one");
+        wire.extend(client_frame(0x81, b"two"));
+        server.receive(&wire[..wire.len() - 1]);
+        assert!(server.has_pending_input());
+        assert_eq!(server.next_event(), Ok(Some(Message::text("one"))));
+        assert!(!server.has_pending_input(), "only a partial frame is left");
+        server.receive(&wire[wire.len() - 1..]);
+        assert!(server.has_pending_input());
+        assert_eq!(server.next_event(), Ok(Some(Message::text("two"))));
+        assert!(!server.has_pending_input());
+        // A malformed header is pending input too: the error is ready to be reported.
+        server.receive(b"\x83");
+        assert!(!server.has_pending_input());
+        server.receive(b"\x80");
+        assert!(server.has_pending_input());
     }
 }
 
@@ -311,8 +438,14 @@ mod transport_end {
         assert!(drain(&mut server).is_empty());
         server.receive_eof();
         assert_eq!(drain(&mut server), vec![Err(ProtocolError::UnexpectedEof)]);
-        assert_eq!(ProtocolError::UnexpectedEof.close_code(), CloseCode::ABNORMAL_CLOSURE);
+        assert_eq!(
+            ProtocolError::UnexpectedEof.close_code(),
+            CloseCode::ABNORMAL_CLOSURE
+        );
         assert_eq!(server.state(), State::Closed);
-        assert!(output(&mut server).is_empty(), "nothing can be sent to a closed transport");
+        assert!(
+            output(&mut server).is_empty(),
+            "nothing can be sent to a closed transport"
+        );
     }
 }

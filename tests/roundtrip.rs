@@ -19,13 +19,19 @@ enum Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let bytes = || prop_oneof![proptest::collection::vec(any::<u8>(), 0..200), proptest::collection::vec(any::<u8>(), 60_000..70_000)];
+    let bytes = || {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            proptest::collection::vec(any::<u8>(), 60_000..70_000)
+        ]
+    };
     prop_oneof![
         "\\PC{0,60}".prop_map(Op::Text),
         bytes().prop_map(Op::Binary),
         proptest::collection::vec(any::<u8>(), 0..=125).prop_map(Op::Ping),
         proptest::collection::vec("\\PC{0,20}", 1..5).prop_map(Op::FragmentedText),
-        proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..5).prop_map(Op::FragmentedBinary),
+        proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..5)
+            .prop_map(Op::FragmentedBinary),
     ]
 }
 
@@ -48,7 +54,9 @@ fn perform(sender: &mut Connection, ops: &[Op]) -> Vec<Message> {
             }
             Op::FragmentedText(parts) => {
                 for (i, part) in parts.iter().enumerate() {
-                    sender.send_text_fragment(part, i + 1 == parts.len()).unwrap();
+                    sender
+                        .send_text_fragment(part, i + 1 == parts.len())
+                        .unwrap();
                     if i == 0 && parts.len() > 1 {
                         sender.send_ping(b"between").unwrap();
                         expected.push(Message::Ping("between".into()));
@@ -58,14 +66,19 @@ fn perform(sender: &mut Connection, ops: &[Op]) -> Vec<Message> {
             }
             Op::FragmentedBinary(parts) => {
                 for (i, part) in parts.iter().enumerate() {
-                    sender.send_binary_fragment(part, i + 1 == parts.len()).unwrap();
+                    sender
+                        .send_binary_fragment(part, i + 1 == parts.len())
+                        .unwrap();
                 }
                 expected.push(Message::binary(parts.concat()));
             }
         }
     }
     sender.close(CloseCode::NORMAL, "bye").unwrap();
-    expected.push(Message::Close(Some(rfc6455::CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })));
+    expected.push(Message::Close(Some(rfc6455::CloseFrame {
+        code: CloseCode::NORMAL,
+        reason: "bye".into(),
+    })));
     expected
 }
 

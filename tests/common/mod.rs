@@ -73,7 +73,11 @@ pub(crate) fn output(conn: &mut Connection) -> Vec<u8> {
 pub(crate) fn assert_failing(server: &mut Connection, input: &[u8], error: ProtocolError) {
     server.receive(input);
     let events = drain(server);
-    assert_eq!(events.last(), Some(&Err(error.clone())), "events: {events:?}");
+    assert_eq!(
+        events.last(),
+        Some(&Err(error.clone())),
+        "events: {events:?}"
+    );
     assert_eq!(output(server), server_close(error.close_code()));
     assert_eq!(server.state(), rfc6455::State::Closed);
     assert!(server.should_close_transport());

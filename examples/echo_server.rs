@@ -1,0 +1,42 @@
+//! Echo server on tokio: every text and binary message comes back unchanged.
+//!
+//! ```text
+//! cargo run --release --example echo_server -- 127.0.0.1:9001
+//! ```
+//!
+//! The loop is the obvious one; write batching happens inside the adapter.
+
+use futures_util::StreamExt;
+use rfc6455::Config;
+use rfc6455::tokio::WebSocket;
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!("echo server listening on ws://{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            if let Err(error) = serve(stream).await {
+                eprintln!("connection ended: {error}");
+            }
+        });
+    }
+}
+
+async fn serve(stream: TcpStream) -> Result<(), rfc6455::Error> {
+    stream.set_nodelay(true)?;
+    let config = Config::default().max_message_size(64 << 20);
+    let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await?;
+    while let Some(message) = ws.next().await {
+        let message = message?;
+        if message.is_text() || message.is_binary() {
+            ws.send(message).await?;
+        }
+    }
+    Ok(())
+}

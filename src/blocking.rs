@@ -1,0 +1,315 @@
+//! The blocking adapter: a WebSocket over any `std::io::Read + Write` stream (feature `std`).
+//!
+//! A thin loop around the sans-IO [`Connection`]: read bytes into it, hand out its events, write
+//! what it queues. It makes no protocol decision of its own.
+//!
+//! # Write batching
+//!
+//! Sends are corked while received input is still waiting to be handed out: if
+//! [`read`](WebSocket::read) returned a message and a whole frame is already buffered behind it, a
+//! reply is encoded but not written; the next `read` that finds no buffered frame writes everything
+//! queued in one `write` before it blocks on the stream. A send made when no input is pending is
+//! written at once, and so is any send once [`CORK_LIMIT`] bytes are queued. The obvious loop,
+//! `read` a message then `send` it, therefore costs one `write` per batch of messages that arrived
+//! together, not one per message.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+
+use crate::close::CloseCode;
+use crate::config::Config;
+use crate::connection::{Connection, Role, State};
+use crate::error::Error;
+use crate::handshake::{
+    Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
+};
+use crate::message::Message;
+
+/// Queued output past which a send is written even while input is pending.
+pub const CORK_LIMIT: usize = 64 * 1024;
+
+/// How much buffer space each read from the stream offers.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A WebSocket connection over a blocking (or non-blocking) stream.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::net::TcpListener;
+/// use rfc6455::blocking::WebSocket;
+///
+/// let listener = TcpListener::bind("127.0.0.1:9001")?;
+/// for stream in listener.incoming() {
+///     let mut ws = WebSocket::accept(stream?)?;
+///     loop {
+///         match ws.read() {
+///             Ok(msg) if msg.is_text() || msg.is_binary() => ws.send(msg)?,
+///             Ok(_) => {}                                   // pings are answered for us
+///             Err(rfc6455::Error::Closed) => break,       // clean close
+///             Err(e) => return Err(e.into()),
+///         }
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    stream: S,
+    conn: Connection,
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// Wraps a stream whose opening handshake is already done, around a connection made for it
+    /// (its buffered input and output carry over).
+    pub fn from_connection(stream: S, conn: Connection) -> Self {
+        Self { stream, conn }
+    }
+
+    /// Performs the server side of the opening handshake with the default configuration,
+    /// accepting any valid request without a subprotocol.
+    pub fn accept(stream: S) -> Result<Self, Error> {
+        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default()))
+    }
+
+    /// Performs the server side of the opening handshake; `decide` sees the validated request and
+    /// accepts it (choosing a subprotocol, adding headers) or rejects it with a status.
+    ///
+    /// An invalid request is answered with the matching error status (400, 405, 426, 431) and
+    /// returned as [`Error::Handshake`]; a rejection as [`Error::Rejected`].
+    pub fn accept_with<F>(mut stream: S, config: Config, decide: F) -> Result<Self, Error>
+    where
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
+        let mut handshake = ServerHandshake::new();
+        let mut buf = [0u8; 4096];
+        let request = loop {
+            let n = read_retrying(&mut stream, &mut buf)?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            match handshake.receive(&buf[..n]) {
+                Ok(Some(request)) => break request,
+                Ok(None) => {}
+                Err(error) => {
+                    // Best effort: the peer is told why, but the error that matters is theirs.
+                    let _ = write_all_flush(&mut stream, &error.response_bytes());
+                    return Err(error.into());
+                }
+            }
+        };
+        let accept = match decide(&request) {
+            Ok(accept) => accept,
+            Err(reject) => {
+                write_all_flush(&mut stream, &reject.to_bytes()?)?;
+                return Err(Error::Rejected(reject.status()));
+            }
+        };
+        let response = request.accept(&accept)?;
+        write_all_flush(&mut stream, &response)?;
+        let mut conn = Connection::new(Role::Server, config);
+        conn.receive(&handshake.take_leftover());
+        Ok(Self { stream, conn })
+    }
+
+    /// Performs the client side of the opening handshake over a connected stream (plain TCP, or a
+    /// TLS stream the caller set up), returning the socket and the server's response.
+    pub fn client(
+        mut stream: S,
+        request: &ClientRequest,
+        config: Config,
+    ) -> Result<(Self, Response), Error> {
+        let mut handshake = ClientHandshake::new(request)?;
+        write_all_flush(&mut stream, handshake.request_bytes())?;
+        let mut buf = [0u8; 4096];
+        let response = loop {
+            let n = read_retrying(&mut stream, &mut buf)?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            if let Some(response) = handshake.receive(&buf[..n])? {
+                break response;
+            }
+        };
+        let mut conn = Connection::new(Role::Client, config);
+        conn.receive(&handshake.take_leftover());
+        Ok((Self { stream, conn }, response))
+    }
+
+    /// Reads the next message, control frame or Close from the peer.
+    ///
+    /// Pings are answered automatically and still returned, for applications that track them.
+    /// After the peer's Close (returned once as [`Message::Close`]) and the end of the closing
+    /// handshake, returns [`Error::Closed`]. Queued output is written before this blocks.
+    pub fn read(&mut self) -> Result<Message, Error> {
+        loop {
+            match self.conn.next_event() {
+                Ok(Some(message)) => {
+                    if message.is_close() {
+                        // Put the echoed Close on the wire now: the application may stop here.
+                        self.flush()?;
+                    }
+                    return Ok(message);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    // The Close that fails the connection is best effort: the transport may be
+                    // what failed.
+                    let _ = self.flush();
+                    return Err(error.into());
+                }
+            }
+            // Input ran dry: this is where corked sends go out, in one write.
+            self.flush()?;
+            if self.conn.should_close_transport() {
+                return Err(Error::Closed);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads once from the stream into the connection.
+    fn fill(&mut self) -> Result<(), Error> {
+        let buf = self.conn.read_buffer();
+        let start = buf.len();
+        buf.resize(start + READ_CHUNK, 0);
+        let result = read_retrying(&mut self.stream, &mut buf[start..]);
+        buf.truncate(start + *result.as_ref().unwrap_or(&0));
+        match result {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(_) => {}
+            // After the closing handshake only the end of the stream is awaited; a reset (the
+            // peer closed before reading our Close) ends it just as well.
+            Err(e)
+                if self.conn.state() == State::Closed && e.kind() != io::ErrorKind::WouldBlock =>
+            {
+                self.conn.receive_eof()
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Sends a message (see the module docs for when it is written).
+    ///
+    /// With a non-blocking stream, a `WouldBlock` error means the message is queued but not yet
+    /// written: call [`flush`](Self::flush) when the stream is writable.
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.conn.send(message)?;
+        self.flush_unless_corked()
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.conn.send_text(text)?;
+        self.flush_unless_corked()
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.conn.send_binary(data)?;
+        self.flush_unless_corked()
+    }
+
+    /// Sends one fragment of a text message; `is_final` ends it.
+    pub fn send_text_fragment(&mut self, text: &str, is_final: bool) -> Result<(), Error> {
+        self.conn.send_text_fragment(text, is_final)?;
+        self.flush_unless_corked()
+    }
+
+    /// Sends one fragment of a binary message; `is_final` ends it.
+    pub fn send_binary_fragment(&mut self, data: &[u8], is_final: bool) -> Result<(), Error> {
+        self.conn.send_binary_fragment(data, is_final)?;
+        self.flush_unless_corked()
+    }
+
+    /// Starts the closing handshake. Keep calling [`read`](Self::read) until it returns
+    /// [`Error::Closed`] to finish it.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.conn.close(code, reason)?;
+        self.flush()
+    }
+
+    fn flush_unless_corked(&mut self) -> Result<(), Error> {
+        if !self.conn.has_pending_input() || self.conn.bytes_to_send().len() >= CORK_LIMIT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued and flushes the stream.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        while !self.conn.bytes_to_send().is_empty() {
+            match self.stream.write(self.conn.bytes_to_send()) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Ok(n) => self.conn.advance_sent(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.stream.flush()?;
+        Ok(())
+    }
+
+    /// The sans-IO connection inside, for its state and configuration.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The stream, mutably (e.g. to set timeouts). Reading or writing it directly corrupts the
+    /// WebSocket stream.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The stream and the connection, for handing over to another driver.
+    pub fn into_parts(self) -> (S, Connection) {
+        (self.stream, self.conn)
+    }
+}
+
+/// Connects to a `ws://` URL over TCP and performs the client handshake.
+///
+/// `wss://` needs a TLS stream: set one up and use [`WebSocket::client`].
+///
+/// # Example
+///
+/// ```no_run
+/// let (mut ws, _response) = rfc6455::blocking::connect("ws://127.0.0.1:9001/")?;
+/// ws.send_text("hello")?;
+/// println!("{:?}", ws.read()?);
+/// # Ok::<(), rfc6455::Error>(())
+/// ```
+pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+    let request = ClientRequest::new(url)?;
+    if request.is_secure() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "wss:// needs a TLS stream; use WebSocket::client",
+        )
+        .into());
+    }
+    let stream = TcpStream::connect((request.host(), request.port()))?;
+    // Writes are already batched by the connection; Nagle's algorithm would only add latency.
+    stream.set_nodelay(true)?;
+    WebSocket::client(stream, &request, Config::default())
+}
+
+fn read_retrying<S: Read>(stream: &mut S, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+fn write_all_flush<S: Write>(stream: &mut S, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes)?;
+    stream.flush()
+}

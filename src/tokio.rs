@@ -1,0 +1,541 @@
+//! The async adapter: a WebSocket over any tokio `AsyncRead + AsyncWrite + Unpin` stream
+//! (feature `tokio`).
+//!
+//! A thin loop around the sans-IO [`Connection`], offered three ways: plain `async fn`s
+//! ([`recv`](WebSocket::recv), [`send`](WebSocket::send), [`close`](WebSocket::close)), the
+//! `futures` [`Stream`] and [`Sink`] traits (like tokio-tungstenite), and [`split`](WebSocket::split)
+//! into a reader and a writer for different tasks.
+//!
+//! # Write batching
+//!
+//! The rule is the blocking adapter's (see [`crate::blocking`]): a send made while a whole
+//! received frame is still waiting to be handed out is queued, and everything queued is written in
+//! one `write` as soon as the reader runs out of buffered frames, or once
+//! [`CORK_LIMIT`] bytes are queued. This applies to `send` and to
+//! `Sink::poll_flush`, so `while let Some(m) = ws.next().await { ws.send(m?).await? }` writes once
+//! per batch of messages that arrived together. [`flush`](WebSocket::flush) and
+//! [`close`](WebSocket::close) always write. A send with no input pending is written at once.
+//!
+//! # Cancel safety
+//!
+//! [`recv`](WebSocket::recv) (and `StreamExt::next`) is cancel-safe: bytes read from the stream
+//! are stored in the connection before the future yields, so cancelling it in `tokio::select!`
+//! loses nothing. [`send`](WebSocket::send) queues the message before its first await: if
+//! cancelled, the message is still sent by the next call that writes. [`flush`](WebSocket::flush)
+//! and [`close`](WebSocket::close) are cancel-safe in the same way.
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker, ready};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::blocking::CORK_LIMIT;
+use crate::close::CloseCode;
+use crate::config::Config;
+use crate::connection::{Connection, Role};
+use crate::error::Error;
+use crate::handshake::{
+    Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
+};
+use crate::message::Message;
+
+/// Space offered to each read from the stream.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Queued output past which the reader stops reading until the writes it owes (pongs, the close
+/// echo) drain: a peer that sends pings and never reads cannot grow our memory.
+const READ_PAUSE_LIMIT: usize = 256 * 1024;
+
+/// A WebSocket connection over an async stream.
+///
+/// # Example
+///
+/// ```no_run
+/// use futures_util::{SinkExt, StreamExt};
+/// use rfc6455::tokio::WebSocket;
+///
+/// # async fn run() -> Result<(), rfc6455::Error> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+/// let (stream, _) = listener.accept().await?;
+/// let mut ws = WebSocket::accept(stream).await?;
+/// while let Some(msg) = ws.next().await {
+///     let msg = msg?;
+///     if msg.is_text() || msg.is_binary() {
+///         ws.send(msg).await?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    inner: Inner<S>,
+}
+
+#[derive(Debug)]
+struct Inner<S> {
+    stream: S,
+    conn: Connection,
+    /// The transport has been shut down after the connection closed.
+    finished: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// Wraps a stream whose opening handshake is already done.
+    pub fn from_connection(stream: S, conn: Connection) -> Self {
+        Self {
+            inner: Inner {
+                stream,
+                conn,
+                finished: false,
+            },
+        }
+    }
+
+    /// Performs the server side of the opening handshake with the default configuration,
+    /// accepting any valid request without a subprotocol.
+    pub async fn accept(stream: S) -> Result<Self, Error> {
+        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default())).await
+    }
+
+    /// Performs the server side of the opening handshake; `decide` sees the validated request and
+    /// accepts it (choosing a subprotocol, adding headers) or rejects it with a status.
+    ///
+    /// An invalid request is answered with the matching error status (400, 405, 426, 431) and
+    /// returned as [`Error::Handshake`]; a rejection as [`Error::Rejected`].
+    pub async fn accept_with<F>(mut stream: S, config: Config, decide: F) -> Result<Self, Error>
+    where
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
+        let mut handshake = ServerHandshake::new();
+        let mut buf = [0u8; 4096];
+        let request = loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            match handshake.receive(&buf[..n]) {
+                Ok(Some(request)) => break request,
+                Ok(None) => {}
+                Err(error) => {
+                    let _ = write_all_flush(&mut stream, &error.response_bytes()).await;
+                    return Err(error.into());
+                }
+            }
+        };
+        let accept = match decide(&request) {
+            Ok(accept) => accept,
+            Err(reject) => {
+                write_all_flush(&mut stream, &reject.to_bytes()?).await?;
+                return Err(Error::Rejected(reject.status()));
+            }
+        };
+        let response = request.accept(&accept)?;
+        write_all_flush(&mut stream, &response).await?;
+        let mut conn = Connection::new(Role::Server, config);
+        conn.receive(&handshake.take_leftover());
+        Ok(Self::from_connection(stream, conn))
+    }
+
+    /// Performs the client side of the opening handshake over a connected stream (plain TCP, or
+    /// a TLS stream), returning the socket and the server's response.
+    pub async fn client(
+        mut stream: S,
+        request: &ClientRequest,
+        config: Config,
+    ) -> Result<(Self, Response), Error> {
+        let mut handshake = ClientHandshake::new(request)?;
+        write_all_flush(&mut stream, handshake.request_bytes()).await?;
+        let mut buf = [0u8; 4096];
+        let response = loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+            }
+            if let Some(response) = handshake.receive(&buf[..n])? {
+                break response;
+            }
+        };
+        let mut conn = Connection::new(Role::Client, config);
+        conn.receive(&handshake.take_leftover());
+        Ok((Self::from_connection(stream, conn), response))
+    }
+
+    /// The next message, control frame or Close from the peer; [`Error::Closed`] once the
+    /// connection has closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        poll_fn(|cx| self.inner.poll_next_message(cx))
+            .await
+            .unwrap_or(Err(Error::Closed))
+    }
+
+    /// Sends a message, writing it unless corked (see the module docs).
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.inner.conn.send(message)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Sends a text message.
+    pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.inner.conn.send_text(text)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Sends a binary message.
+    pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.inner.conn.send_binary(data)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Sends one fragment of a text message; `is_final` ends it.
+    pub async fn send_text_fragment(&mut self, text: &str, is_final: bool) -> Result<(), Error> {
+        self.inner.conn.send_text_fragment(text, is_final)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Sends one fragment of a binary message; `is_final` ends it.
+    pub async fn send_binary_fragment(&mut self, data: &[u8], is_final: bool) -> Result<(), Error> {
+        self.inner.conn.send_binary_fragment(data, is_final)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Starts the closing handshake and writes the Close frame. Keep receiving until
+    /// [`Error::Closed`] (or the stream's end) to finish it.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.inner.conn.close(code, reason)?;
+        self.flush().await
+    }
+
+    /// Writes everything queued and flushes the stream.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_write_out(cx)).await
+    }
+
+    /// The sans-IO connection inside.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner.stream
+    }
+
+    /// The stream and the connection.
+    pub fn into_parts(self) -> (S, Connection) {
+        (self.inner.stream, self.inner.conn)
+    }
+
+    /// Splits into a reader and a writer that can be used from different tasks. Pings are still
+    /// answered while only the reader is polled.
+    pub fn split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(self.inner),
+            wakers: Arc::new(WakerPair::default()),
+        });
+        (
+            WebSocketReader {
+                shared: Arc::clone(&shared),
+            },
+            WebSocketWriter { shared },
+        )
+    }
+}
+
+/// Connects to a `ws://` URL over TCP and performs the client handshake.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> Result<(), rfc6455::Error> {
+/// let (mut ws, _response) = rfc6455::tokio::connect("ws://127.0.0.1:9001/").await?;
+/// ws.send_text("hello").await?;
+/// println!("{:?}", ws.recv().await?);
+/// # Ok(()) }
+/// ```
+pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+    let request = ClientRequest::new(url)?;
+    if request.is_secure() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "wss:// needs a TLS stream; use WebSocket::client",
+        )
+        .into());
+    }
+    let stream = TcpStream::connect((request.host(), request.port())).await?;
+    // Writes are already batched by the connection; Nagle's algorithm would only add latency.
+    stream.set_nodelay(true)?;
+    WebSocket::client(stream, &request, Config::default()).await
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
+    /// Writes all queued output and flushes the stream.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while !self.conn.bytes_to_send().is_empty() {
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.bytes_to_send()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
+            }
+            self.conn.advance_sent(n);
+        }
+        ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_flush_unless_corked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.conn.has_pending_input() && self.conn.bytes_to_send().len() < CORK_LIMIT {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_write_out(cx)
+    }
+
+    fn poll_next_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            match self.conn.next_event() {
+                Ok(Some(message)) => {
+                    if message.is_close() {
+                        // Start writing the echoed Close now; a pending write finishes later.
+                        if let Poll::Ready(Err(error)) = self.poll_write_out(cx) {
+                            return Poll::Ready(Some(Err(error)));
+                        }
+                    }
+                    return Poll::Ready(Some(Ok(message)));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    // Best effort: the transport may be what failed.
+                    let _ = self.poll_write_out(cx);
+                    return Poll::Ready(Some(Err(error.into())));
+                }
+            }
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            // Input ran dry: this is where corked sends go out, in one write.
+            match self.poll_write_out(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
+                // Keep reading while what we owe the peer is small; past that, wait for the
+                // peer to read (the write's waker wakes us).
+                Poll::Pending if self.conn.bytes_to_send().len() >= READ_PAUSE_LIMIT => {
+                    return Poll::Pending;
+                }
+                Poll::Pending => {}
+            }
+            if self.conn.should_close_transport() {
+                if !self.conn.bytes_to_send().is_empty() {
+                    return Poll::Pending;
+                }
+                // Ignore shutdown errors: the connection is over either way.
+                let _ = ready!(Pin::new(&mut self.stream).poll_shutdown(cx));
+                self.finished = true;
+                return Poll::Ready(None);
+            }
+            let buf = self.conn.read_buffer();
+            buf.reserve(READ_CHUNK);
+            match ready!(tokio_util::io::poll_read_buf(
+                Pin::new(&mut self.stream),
+                cx,
+                buf
+            )) {
+                Ok(0) => self.conn.receive_eof(),
+                Ok(_) => {}
+                // After the closing handshake only the end of the stream is awaited; a reset ends
+                // it just as well.
+                Err(_) if self.conn.state() == crate::State::Closed => self.conn.receive_eof(),
+                Err(error) => return Poll::Ready(Some(Err(error.into()))),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_next_message(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        Ok(self.get_mut().inner.conn.send(message)?)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_flush_unless_corked(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().inner.poll_close(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
+    /// Room for another message: past the cork limit, write first.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.conn.bytes_to_send().len() >= CORK_LIMIT {
+            ready!(self.poll_write_out(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// `Sink::poll_close`: sends a normal Close unless one was sent, and writes it.
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.conn.state() == crate::State::Open {
+            self.conn.close(CloseCode::NORMAL, "")?;
+        }
+        self.poll_write_out(cx)
+    }
+}
+
+// ------------------------------------------------------------------------------------- split
+
+/// The two halves of a split WebSocket share the connection and the stream.
+#[derive(Debug)]
+struct Shared<S> {
+    inner: Mutex<Inner<S>>,
+    wakers: Arc<WakerPair>,
+}
+
+/// Both halves may write (the reader writes pongs and the close echo), but a stream keeps one
+/// waker per direction. Every poll therefore registers a waker that wakes both halves, so
+/// neither half's wake-up is lost to the other's registration.
+#[derive(Debug, Default)]
+struct WakerPair {
+    slots: Mutex<[Option<Waker>; 2]>,
+}
+
+impl Wake for WakerPair {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let wakers = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        for waker in wakers.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+}
+
+const READER: usize = 0;
+const WRITER: usize = 1;
+
+impl<S> Shared<S> {
+    /// Locks the connection and returns a waker for both halves, with `half`'s waker registered.
+    fn enter(&self, half: usize, cx: &Context<'_>) -> (MutexGuard<'_, Inner<S>>, Waker) {
+        {
+            let mut slots = self.wakers.slots.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut slots[half] {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        let waker = Waker::from(Arc::clone(&self.wakers));
+        (self.inner.lock().unwrap_or_else(|e| e.into_inner()), waker)
+    }
+}
+
+/// The reading half of a split [`WebSocket`]: a [`Stream`] of messages.
+#[derive(Debug)]
+pub struct WebSocketReader<S> {
+    shared: Arc<Shared<S>>,
+}
+
+/// The writing half of a split [`WebSocket`]: a [`Sink`] of messages.
+#[derive(Debug)]
+pub struct WebSocketWriter<S> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketReader<S> {
+    /// The next message; [`Error::Closed`] once the connection has closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        poll_fn(|cx| self.poll_message(cx))
+            .await
+            .unwrap_or(Err(Error::Closed))
+    }
+
+    fn poll_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        let (mut inner, waker) = self.shared.enter(READER, cx);
+        inner.poll_next_message(&mut Context::from_waker(&waker))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_message(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
+    /// Sends a message and writes it. The writer does not cork: the reader it would wait for may
+    /// be parked in another task.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send(message).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Starts the closing handshake and writes the Close frame; the reader sees the end.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.with(|inner| inner.conn.close(code, reason).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll(cx, Inner::poll_write_out)).await
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner<S>) -> T) -> T {
+        f(&mut self.shared.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn poll(
+        &self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Inner<S>, &mut Context<'_>) -> Poll<Result<(), Error>>,
+    ) -> Poll<Result<(), Error>> {
+        let (mut inner, waker) = self.shared.enter(WRITER, cx);
+        f(&mut inner, &mut Context::from_waker(&waker))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_ready)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send(message).map_err(Error::from))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_write_out)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_close)
+    }
+}
+
+async fn write_all_flush<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
