@@ -1,0 +1,284 @@
+//! The tokio adapter over real loopback sockets: tokio against tokio, and crossed with the
+//! blocking adapter.
+#![cfg(feature = "tokio")]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rfc6455::tokio::WebSocket;
+use rfc6455::{CloseCode, CloseFrame, Config, Error, Message, ProtocolError};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+const SIZES: [usize; 5] = [0, 125, 126, 64 * 1024, 16 << 20];
+
+/// A tokio echo server for one connection; returns its URL and how its loop ended.
+async fn echo_server(config: Config) -> (String, tokio::task::JoinHandle<Result<(), Error>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await?;
+        let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await?;
+        while let Some(message) = ws.next().await {
+            let message = message?;
+            if message.is_text() || message.is_binary() {
+                ws.send(message).await?;
+            }
+        }
+        Ok(())
+    });
+    (url, handle)
+}
+
+/// A blocking echo server on a thread.
+fn std_echo_server() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut ws = rfc6455::blocking::WebSocket::accept(listener.accept().unwrap().0).unwrap();
+        while let Ok(message) = ws.read() {
+            if message.is_text() || message.is_binary() {
+                ws.send(message).unwrap();
+            }
+        }
+    });
+    (url, handle)
+}
+
+async fn exercise(ws: &mut WebSocket<TcpStream>) {
+    for size in SIZES {
+        let text = "ü".repeat(size / 2);
+        ws.send_text(&text).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::text(text.as_str()));
+        let data: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+        ws.send(Message::binary(data.clone())).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Message::binary(data));
+    }
+    ws.send_binary_fragment(b"frag", false).await.unwrap();
+    ws.send(Message::Ping("ping".into())).await.unwrap();
+    ws.send_binary_fragment(b"mented", true).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::Pong("ping".into()));
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Message::binary(&b"fragmented"[..])
+    );
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    assert!(matches!(
+        ws.recv().await.unwrap(),
+        Message::Close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            ..
+        }))
+    ));
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn tokio_client_against_tokio_server() {
+    let (url, server) = echo_server(Config::default()).await;
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    exercise(&mut ws).await;
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn tokio_client_against_std_server() {
+    let (url, server) = std_echo_server();
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    exercise(&mut ws).await;
+    tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn std_client_against_tokio_server() {
+    let (url, server) = echo_server(Config::default()).await;
+    tokio::task::spawn_blocking(move || {
+        let (mut ws, _) = rfc6455::blocking::connect(&url).unwrap();
+        ws.send_text("hello").unwrap();
+        assert_eq!(ws.read().unwrap(), Message::text("hello"));
+        ws.close(CloseCode::from(4000), "app").unwrap();
+        let expected = CloseFrame::new(CloseCode::from(4000), "").unwrap();
+        assert_eq!(ws.read().unwrap(), Message::Close(Some(expected)));
+        assert!(matches!(ws.read(), Err(Error::Closed)));
+    })
+    .await
+    .unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_server_closing_is_seen_by_the_client_with_code_and_reason() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let mut ws = WebSocket::accept(listener.accept().await.unwrap().0)
+            .await
+            .unwrap();
+        ws.close(CloseCode::GOING_AWAY, "restart").await.unwrap();
+        let echo = ws.recv().await.unwrap();
+        assert!(
+            ws.next().await.is_none(),
+            "the stream ends after the closing handshake"
+        );
+        echo
+    });
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    let expected = CloseFrame::new(CloseCode::GOING_AWAY, "restart").unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::Close(Some(expected)));
+    assert!(ws.next().await.is_none());
+    assert!(matches!(
+        server.await.unwrap(),
+        Message::Close(Some(CloseFrame {
+            code: CloseCode::GOING_AWAY,
+            ..
+        }))
+    ));
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_closes_with_1009() {
+    let (url, server) = echo_server(Config::default().max_message_size(100)).await;
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    ws.send_text_fragment(&"x".repeat(60), false).await.unwrap();
+    ws.send_text_fragment(&"x".repeat(60), true).await.unwrap();
+    let expected = CloseFrame {
+        code: CloseCode::MESSAGE_TOO_BIG,
+        reason: String::new(),
+    };
+    assert_eq!(ws.recv().await.unwrap(), Message::Close(Some(expected)));
+    let error = server.await.unwrap().unwrap_err();
+    assert!(matches!(
+        error,
+        Error::Protocol(ProtocolError::MessageTooLarge {
+            size: 120,
+            max: 100
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
+    let (url, server) = echo_server(Config::default()).await;
+    let mut raw = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+        .await
+        .unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n\
+          \x82\x8a\x01\x02\x03\x04abc",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(raw);
+    let result = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("no hang")
+        .unwrap();
+    assert!(
+        matches!(
+            result,
+            Err(Error::Protocol(ProtocolError::UnexpectedEof)) | Err(Error::Io(_))
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_recv_in_select_loses_no_data() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    // The server sends 20 messages of 100 KiB each in small slow pieces, so that most of the
+    // client's recv() calls are cancelled part-way through a frame.
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = WebSocket::accept(stream).await.unwrap();
+        for i in 0..20u8 {
+            ws.send_binary(&vec![i; 100 * 1024]).await.unwrap();
+        }
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        while ws.next().await.is_some() {}
+    });
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    let mut received = Vec::new();
+    let mut cancelled = 0;
+    loop {
+        tokio::select! {
+            message = ws.recv() => match message {
+                Ok(Message::Binary(data)) => received.push(data),
+                Ok(_) => {}
+                Err(Error::Closed) => break,
+                Err(error) => panic!("{error}"),
+            },
+            _ = tokio::task::yield_now() => cancelled += 1,
+        }
+    }
+    assert!(
+        cancelled > 0,
+        "no recv was cancelled; the test proves nothing"
+    );
+    assert_eq!(received.len(), 20);
+    for (i, data) in received.iter().enumerate() {
+        assert_eq!(data.len(), 100 * 1024);
+        assert!(data.iter().all(|&b| b == i as u8), "message {i} corrupted");
+    }
+}
+
+#[tokio::test]
+async fn a_split_reader_answers_pings_while_the_writer_is_idle() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let ws = WebSocket::accept(listener.accept().await.unwrap().0)
+            .await
+            .unwrap();
+        let (mut reader, mut writer) = ws.split();
+        // The writer lives in its own task and sends after the reader has seen two messages.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(4);
+        let writing = tokio::spawn(async move {
+            while let Some(message) = rx.recv().await {
+                writer.send(message).await.unwrap();
+            }
+            writer.close(CloseCode::NORMAL, "").await.unwrap();
+        });
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            if let Message::Text(text) = reader.next().await.unwrap().unwrap() {
+                seen.push(text.to_string());
+            }
+        }
+        tx.send(Message::text(seen.join("+"))).await.unwrap();
+        drop(tx);
+        writing.await.unwrap();
+        while reader.next().await.is_some() {}
+    });
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    ws.send(Message::Ping("one".into())).await.unwrap();
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Message::Pong("one".into()),
+        "pong from the reader half"
+    );
+    ws.send_text("a").await.unwrap();
+    ws.send_text("b").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::text("a+b"));
+    assert!(matches!(ws.recv().await.unwrap(), Message::Close(_)));
+    assert!(matches!(ws.recv().await, Err(Error::Closed)));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn sink_and_stream_work_like_tokio_tungstenite() {
+    let (url, server) = echo_server(Config::default()).await;
+    let (mut ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    SinkExt::send(&mut ws, Message::text("via sink"))
+        .await
+        .unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("via sink"));
+    SinkExt::close(&mut ws).await.unwrap();
+    assert!(matches!(ws.next().await, Some(Ok(Message::Close(_)))));
+    assert!(ws.next().await.is_none());
+    server.await.unwrap().unwrap();
+}
