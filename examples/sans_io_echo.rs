@@ -12,7 +12,9 @@ use rfc6455::handshake::{Accept, ServerHandshake};
 use rfc6455::{Config, Connection, Message, Role};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9003".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9003".into());
     let (mut tcp, _) = TcpListener::bind(addr)?.accept()?;
     let mut buf = [0u8; 16 * 1024];
 

@@ -1,5 +1,7 @@
 //! Limits and options of a connection, with defaults that suit a public server.
 
+use std::time::Duration;
+
 /// Options of a [`Connection`](crate::Connection).
 ///
 /// Construct with [`Config::default`] and adjust with the builder methods; the type is
@@ -29,6 +31,23 @@ pub struct Config {
     /// Answer every Ping with a Pong automatically (RFC 6455 §5.5.2 requires an answer). Default
     /// true; turn it off only to answer pings yourself.
     pub auto_pong: bool,
+    /// Send a Ping after this long without a received frame (keepalive). Default `None` in the
+    /// core; the adapters turn it on (see their docs). Needs
+    /// [`handle_timeout`](crate::Connection::handle_timeout).
+    pub ping_interval: Option<Duration>,
+    /// How long after a keepalive ping a frame must arrive before the connection fails. Default
+    /// 20 s.
+    pub pong_timeout: Duration,
+    /// How long to wait for the peer's Close after ours (and, for a client, for the server to end
+    /// the transport afterwards). Default 10 s.
+    pub close_timeout: Duration,
+    /// Fail the connection after this long without a received frame. Default `None`.
+    pub idle_timeout: Option<Duration>,
+    /// High-water mark of the send buffer: once this many bytes wait to be written, sends fail
+    /// with [`SendError::BufferFull`](crate::SendError::BufferFull) until the transport drains
+    /// them, and [`wants_read`](crate::Connection::wants_read) turns false so that replies the
+    /// connection owes (pongs, the close echo) cannot pile up. Default 1 MiB.
+    pub max_send_buffer: usize,
 }
 
 impl Default for Config {
@@ -38,6 +57,11 @@ impl Default for Config {
             max_message_size: 64 << 20,
             max_fragments: 1 << 20,
             auto_pong: true,
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(20),
+            close_timeout: Duration::from_secs(10),
+            idle_timeout: None,
+            max_send_buffer: 1 << 20,
         }
     }
 }
@@ -60,6 +84,36 @@ impl Config {
     /// Sets [`max_fragments`](Self::max_fragments).
     pub fn max_fragments(mut self, count: usize) -> Self {
         self.max_fragments = count;
+        self
+    }
+
+    /// Sets [`ping_interval`](Self::ping_interval).
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Sets [`pong_timeout`](Self::pong_timeout).
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
+    /// Sets [`close_timeout`](Self::close_timeout).
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`max_send_buffer`](Self::max_send_buffer).
+    pub fn max_send_buffer(mut self, bytes: usize) -> Self {
+        self.max_send_buffer = bytes;
         self
     }
 

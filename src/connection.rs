@@ -8,6 +8,8 @@
 //!   send_*(msg) ─────► [ send buffer ] ──► bytes_to_send() ──► write ──► advance_sent(n)
 //! ```
 
+use std::time::{Duration, Instant};
+
 use bytes::{Buf, Bytes, BytesMut};
 use rand_chacha::ChaCha12Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -121,6 +123,34 @@ pub struct Connection {
     input_closed: bool,
     failed: bool,
     eof: bool,
+    timers: Timers,
+    /// An error found by a timer, reported by the next `next_event`.
+    timeout_error: Option<ProtocolError>,
+}
+
+/// Time as the connection knows it: only what [`Connection::handle_timeout`] told it.
+#[derive(Debug, Default)]
+struct Timers {
+    /// The latest time handed in; timers are off until the first.
+    now: Option<Instant>,
+    /// Bytes arrived since the last `handle_timeout` and were already decoded.
+    activity: bool,
+    /// How many bytes of the receive buffer were already there at the last `handle_timeout`:
+    /// more than this means bytes arrived since.
+    seen_at_tick: usize,
+    /// When a frame last arrived, as of the `handle_timeout` after it.
+    last_activity: Option<Instant>,
+    /// When the keepalive ping that no frame has answered yet was sent.
+    awaiting_since: Option<Instant>,
+    /// The keepalive ping whose pong gives the round-trip time: its payload and when it was sent.
+    ping_in_flight: Option<(u64, Instant)>,
+    /// Keepalive pings sent so far, used as their payloads.
+    pings_sent: u64,
+    /// Round-trip time of the last keepalive ping.
+    last_rtt: Option<Duration>,
+    /// When the close timer started: after our Close went out, or the handshake finished and a
+    /// client waits for the server to end the transport.
+    closing_since: Option<Instant>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -131,6 +161,17 @@ impl std::fmt::Debug for Connection {
             .field("buffered_input", &self.recv.len())
             .field("buffered_output", &self.send.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Timers {
+    /// Bytes left the receive buffer: if some of them were not there at the last tick, they are
+    /// activity the next tick must see.
+    fn note_consumed(&mut self, n: usize) {
+        if n > self.seen_at_tick {
+            self.activity = true;
+        }
+        self.seen_at_tick = self.seen_at_tick.saturating_sub(n);
     }
 }
 
@@ -172,6 +213,8 @@ impl Connection {
             input_closed: false,
             failed: false,
             eof: false,
+            timers: Timers::default(),
+            timeout_error: None,
         }
     }
 
@@ -212,6 +255,13 @@ impl Connection {
         self.eof = true;
     }
 
+    /// Whether the transport should be read now. False while the send buffer is at its
+    /// high-water mark ([`Config::max_send_buffer`]): reading more could only queue more replies
+    /// (pongs, the close echo) for a peer that is not reading ours. Write first, then read.
+    pub fn wants_read(&self) -> bool {
+        self.send.len() < self.config.max_send_buffer
+    }
+
     /// Whether a whole frame (or a protocol error) is already buffered, so that
     /// [`next_event`](Self::next_event) can make progress without reading the transport.
     ///
@@ -243,6 +293,9 @@ impl Connection {
     /// frame with the error's [`close_code`](ProtocolError::close_code), stops decoding and returns
     /// the error once; later calls return `Ok(None)`.
     pub fn next_event(&mut self) -> Result<Option<Message>, ProtocolError> {
+        if let Some(error) = self.timeout_error.take() {
+            return Err(error);
+        }
         if self.input_closed {
             self.recv.clear();
             return Ok(None);
@@ -269,6 +322,7 @@ impl Connection {
                 };
                 let frame = self.accept_header(header)?;
                 self.recv.advance(header_len);
+                self.timers.note_consumed(header_len);
                 self.frame = Some(frame);
             }
             let Some(frame) = self.frame.as_mut() else {
@@ -293,8 +347,10 @@ impl Connection {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload = self.recv.split_to(frame.len);
+            let len = frame.len;
             self.frame = None;
+            let payload = self.recv.split_to(len);
+            self.timers.note_consumed(len);
             if let Some(message) = self.complete_frame(header, payload)? {
                 return Ok(Some(message));
             }
@@ -430,7 +486,16 @@ impl Connection {
                 }
                 Ok(Some(Message::Ping(payload)))
             }
-            OpCode::Pong => Ok(Some(Message::Pong(payload.freeze()))),
+            OpCode::Pong => {
+                if let (Some((id, sent)), Some(now)) = (self.timers.ping_in_flight, self.timers.now)
+                {
+                    if payload[..] == id.to_be_bytes() {
+                        self.timers.last_rtt = Some(now.saturating_duration_since(sent));
+                        self.timers.ping_in_flight = None;
+                    }
+                }
+                Ok(Some(Message::Pong(payload.freeze())))
+            }
             OpCode::Close => {
                 let frame = CloseFrame::parse(&payload)?;
                 self.input_closed = true;
@@ -462,6 +527,152 @@ impl Connection {
         error
     }
 
+    // ---------------------------------------------------------------- time
+
+    /// Tells the connection the time, and fires the timers that are due.
+    ///
+    /// The connection never reads a clock: call this after every batch of received bytes (before
+    /// draining [`next_event`](Self::next_event), so a pong's round-trip time is measured at its
+    /// arrival) and whenever the deadline from [`poll_timeout`](Self::poll_timeout) passes. Timers
+    /// are off until the first call, so a connection driven without time behaves exactly as if
+    /// none were configured.
+    ///
+    /// What fires (all from [`Config`]):
+    /// * keepalive: after `ping_interval` without a received frame, a Ping is sent; if no frame
+    ///   arrives within `pong_timeout` of it, the connection fails with
+    ///   [`ProtocolError::PongTimeout`] (Close 1011);
+    /// * `idle_timeout`: no frame for that long fails with [`ProtocolError::IdleTimeout`] (Close
+    ///   1001);
+    /// * `close_timeout`: after our Close went out, or after the closing handshake while a client
+    ///   waits for the server to end the transport, the connection gives up waiting with
+    ///   [`ProtocolError::CloseTimeout`] and [`should_close_transport`](Self::should_close_transport)
+    ///   turns true.
+    ///
+    /// Timer errors are returned by the next call to `next_event`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use rfc6455::{Config, Connection, ProtocolError, Role};
+    ///
+    /// let config = Config::default().ping_interval(Some(Duration::from_secs(20)));
+    /// let mut conn = Connection::new(Role::Server, config);
+    /// let start = Instant::now();
+    /// conn.handle_timeout(start);
+    /// assert_eq!(conn.poll_timeout(), Some(start + Duration::from_secs(20)));
+    /// conn.handle_timeout(start + Duration::from_secs(20));
+    /// assert_eq!(conn.bytes_to_send()[0], 0x89); // a Ping went out
+    /// // The peer stays silent past the pong timeout (20 s by default).
+    /// conn.handle_timeout(start + Duration::from_secs(40));
+    /// assert_eq!(conn.next_event(), Err(ProtocolError::PongTimeout));
+    /// assert!(conn.should_close_transport());
+    /// ```
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let timers = &mut self.timers;
+        timers.now = Some(now);
+        let arrived = self.recv.len() > timers.seen_at_tick;
+        timers.seen_at_tick = self.recv.len();
+        if timers.activity || arrived || timers.last_activity.is_none() {
+            timers.last_activity = Some(now);
+            timers.awaiting_since = None;
+            timers.activity = false;
+        }
+        if self.awaits_close() {
+            let since = *self.timers.closing_since.get_or_insert(now);
+            if now >= since + self.config.close_timeout {
+                self.give_up_closing();
+            }
+            return;
+        }
+        if self.state != State::Open {
+            return;
+        }
+        let last_activity = self.timers.last_activity.unwrap_or(now);
+        if let Some(idle) = self.config.idle_timeout {
+            if now >= last_activity + idle {
+                self.fail_on_timer(ProtocolError::IdleTimeout);
+                return;
+            }
+        }
+        let Some(interval) = self.config.ping_interval else {
+            return;
+        };
+        match self.timers.awaiting_since {
+            Some(sent) if now >= sent + self.config.pong_timeout => {
+                self.fail_on_timer(ProtocolError::PongTimeout);
+            }
+            Some(_) => {}
+            None if now >= last_activity + interval => {
+                self.timers.pings_sent += 1;
+                let id = self.timers.pings_sent;
+                self.queue_frame(OpCode::Ping, true, &id.to_be_bytes());
+                self.timers.awaiting_since = Some(now);
+                self.timers.ping_in_flight = Some((id, now));
+            }
+            None => {}
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) next needs to be called, if ever. A time in
+    /// the past means "now".
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let now = self.timers.now?;
+        if self.awaits_close() {
+            // A timer that has not started yet starts at the next call: ask for it at once.
+            return Some(
+                self.timers
+                    .closing_since
+                    .map_or(now, |since| since + self.config.close_timeout),
+            );
+        }
+        if self.state != State::Open {
+            return None;
+        }
+        let last_activity = self.timers.last_activity.unwrap_or(now);
+        let idle = self.config.idle_timeout.map(|idle| last_activity + idle);
+        let keepalive =
+            self.config
+                .ping_interval
+                .map(|interval| match self.timers.awaiting_since {
+                    Some(sent) => sent + self.config.pong_timeout,
+                    None => last_activity + interval,
+                });
+        match (idle, keepalive) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Round-trip time of the last keepalive ping that the peer answered.
+    pub fn last_rtt(&self) -> Option<Duration> {
+        self.timers.last_rtt
+    }
+
+    /// Whether the close timer runs: our Close is out and the peer's has not come, or a client
+    /// waits for the server to end the transport.
+    fn awaits_close(&self) -> bool {
+        match self.state {
+            State::Closing => true,
+            State::Closed => !self.should_close_transport(),
+            State::Open => false,
+        }
+    }
+
+    fn fail_on_timer(&mut self, error: ProtocolError) {
+        let error = self.fail(error);
+        self.timeout_error = Some(error);
+    }
+
+    /// The close timer expired: stop waiting for the peer.
+    fn give_up_closing(&mut self) {
+        self.state = State::Closed;
+        self.input_closed = true;
+        self.failed = true;
+        self.recv.clear();
+        self.timeout_error = Some(ProtocolError::CloseTimeout);
+    }
+
     // ---------------------------------------------------------------- commands
 
     /// Queues a message (or control frame) to send.
@@ -474,7 +685,9 @@ impl Connection {
             Message::Ping(data) => self.send_ping(&data),
             Message::Pong(data) => self.send_pong(&data),
             Message::Close(None) => {
-                self.check_open()?;
+                if self.state != State::Open {
+                    return Err(SendError::Closed);
+                }
                 self.queue_close(None, "");
                 self.state = State::Closing;
                 Ok(())
@@ -565,18 +778,28 @@ impl Connection {
     /// Messages keep arriving until the peer's Close; after it,
     /// [`should_close_transport`](Self::should_close_transport) turns true.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        self.check_open()?;
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
         let frame = CloseFrame::new(code, reason)?;
         self.queue_close(Some(frame.code), &frame.reason);
         self.state = State::Closing;
         Ok(())
     }
 
+    /// The state allows sending and the send buffer is below its high-water mark.
     fn check_open(&self) -> Result<(), SendError> {
         match self.state {
-            State::Open => Ok(()),
-            State::Closing | State::Closed => Err(SendError::Closed),
+            State::Open => {}
+            State::Closing | State::Closed => return Err(SendError::Closed),
         }
+        if self.send.len() >= self.config.max_send_buffer {
+            return Err(SendError::BufferFull {
+                buffered: self.send.len(),
+                limit: self.config.max_send_buffer,
+            });
+        }
+        Ok(())
     }
 
     fn check_whole_message(&self) -> Result<(), SendError> {

@@ -6,7 +6,7 @@
 
 use crate::close::CloseCode;
 
-/// The peer violated RFC 6455 (or a configured limit); the connection has been failed.
+/// The peer violated RFC 6455, a configured limit or a timeout; the connection has been failed.
 ///
 /// By the time the application sees one, the connection has queued a Close frame with
 /// [`close_code`](Self::close_code) and stopped reading. Close reasons sent to the peer never carry
@@ -79,18 +79,34 @@ pub enum ProtocolError {
     /// The transport ended without a closing handshake (reported as code 1006, never sent).
     #[error("connection closed without a close frame")]
     UnexpectedEof,
+    /// No frame arrived within `pong_timeout` of a keepalive ping.
+    #[error("no answer to a keepalive ping")]
+    PongTimeout,
+    /// No frame arrived for `idle_timeout`.
+    #[error("connection idle for too long")]
+    IdleTimeout,
+    /// The peer did not finish the closing handshake (or, for a client, end the transport) within
+    /// `close_timeout`. Reported as 1006: nothing more is sent.
+    #[error("the peer did not finish the closing handshake in time")]
+    CloseTimeout,
 }
 
 impl ProtocolError {
-    /// The close code sent to the peer for this error (1002, 1007 or 1009), or 1006 for
-    /// [`UnexpectedEof`](Self::UnexpectedEof), where nothing can be sent.
+    /// The close code sent to the peer for this error: 1002, 1007 or 1009 for violations, 1011 for
+    /// an unanswered ping, 1001 for an idle timeout; 1006 for
+    /// [`UnexpectedEof`](Self::UnexpectedEof) and [`CloseTimeout`](Self::CloseTimeout), where
+    /// nothing is sent.
     pub fn close_code(&self) -> CloseCode {
         match self {
             ProtocolError::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
             ProtocolError::FrameTooLarge { .. }
             | ProtocolError::MessageTooLarge { .. }
             | ProtocolError::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
-            ProtocolError::UnexpectedEof => CloseCode::ABNORMAL_CLOSURE,
+            ProtocolError::UnexpectedEof | ProtocolError::CloseTimeout => {
+                CloseCode::ABNORMAL_CLOSURE
+            }
+            ProtocolError::PongTimeout => CloseCode::INTERNAL_ERROR,
+            ProtocolError::IdleTimeout => CloseCode::GOING_AWAY,
             ProtocolError::ReservedOpcode(_)
             | ProtocolError::ReservedBits
             | ProtocolError::UnmaskedFrame
@@ -129,6 +145,17 @@ pub enum SendError {
     /// A fragment of a different type than the message it continues.
     #[error("fragment type does not match the message in progress")]
     FragmentTypeMismatch,
+    /// The send buffer is at its high-water mark ([`Config::max_send_buffer`]): write out
+    /// [`bytes_to_send`](crate::Connection::bytes_to_send) and try again.
+    ///
+    /// [`Config::max_send_buffer`]: crate::Config::max_send_buffer
+    #[error("send buffer full: {buffered} bytes queued, limit {limit}")]
+    BufferFull {
+        /// Bytes waiting to be written.
+        buffered: usize,
+        /// The configured high-water mark.
+        limit: usize,
+    },
 }
 
 /// Everything that can go wrong in the blocking and async adapters.

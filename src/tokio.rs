@@ -24,11 +24,12 @@
 //! cancelled, the message is still sent by the next call that writes. [`flush`](WebSocket::flush)
 //! and [`close`](WebSocket::close) are cancel-safe in the same way.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker, ready};
+use std::time::Instant;
 
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -47,10 +48,6 @@ use crate::message::Message;
 
 /// Space offered to each read from the stream.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// Queued output past which the reader stops reading until the writes it owes (pongs, the close
-/// echo) drain: a peer that sends pings and never reads cannot grow our memory.
-const READ_PAUSE_LIMIT: usize = 256 * 1024;
 
 /// A WebSocket connection over an async stream.
 ///
@@ -83,6 +80,8 @@ struct Inner<S> {
     conn: Connection,
     /// The transport has been shut down after the connection closed.
     finished: bool,
+    /// Wakes the reader at the connection's next timer deadline; allocated only while one is due.
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
@@ -93,6 +92,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 stream,
                 conn,
                 finished: false,
+                sleep: None,
             },
         }
     }
@@ -320,12 +320,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             match self.poll_write_out(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
-                // Keep reading while what we owe the peer is small; past that, wait for the
-                // peer to read (the write's waker wakes us).
-                Poll::Pending if self.conn.bytes_to_send().len() >= READ_PAUSE_LIMIT => {
-                    return Poll::Pending;
-                }
+                // Past the send buffer's high-water mark, wait for the peer to read (the write's
+                // waker wakes us): a peer that sends pings and never reads cannot grow our memory.
+                Poll::Pending if !self.conn.wants_read() => return Poll::Pending,
                 Poll::Pending => {}
+            }
+            if self.poll_timers(cx) {
+                continue;
             }
             if self.conn.should_close_transport() {
                 if !self.conn.bytes_to_send().is_empty() {
@@ -350,6 +351,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Err(_) if self.conn.state() == crate::State::Closed => self.conn.receive_eof(),
                 Err(error) => return Poll::Ready(Some(Err(error.into()))),
             }
+            // Tell the core the time after each read: it marks the activity that keepalive and
+            // idle timers measure, and dates a pong's arrival.
+            if self.timers_on() {
+                self.conn.handle_timeout(now());
+            }
+        }
+    }
+
+    /// Whether any timer is configured; without one the adapter never reads the clock.
+    fn timers_on(&self) -> bool {
+        let config = self.conn.config();
+        config.ping_interval.is_some()
+            || config.idle_timeout.is_some()
+            || !self.conn.config().close_timeout.is_zero()
+    }
+
+    /// Runs the connection's timers: fires what is due and arms a sleep for the next deadline.
+    /// Returns true when a timer fired, so the caller looks for the events and output it made.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.timers_on() {
+            return false;
+        }
+        let time = now();
+        let Some(deadline) = self.conn.poll_timeout().or_else(|| {
+            // Timers start at the first tick.
+            self.conn.handle_timeout(time);
+            self.conn.poll_timeout()
+        }) else {
+            self.sleep = None;
+            return false;
+        };
+        if deadline <= time {
+            self.conn.handle_timeout(time);
+            return true;
+        }
+        let deadline = tokio::time::Instant::from_std(deadline);
+        match &mut self.sleep {
+            Some(sleep) if sleep.deadline() == deadline => {}
+            Some(sleep) => sleep.as_mut().reset(deadline),
+            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        }
+        match self.sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => {
+                self.conn.handle_timeout(now());
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -533,6 +581,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll(cx, Inner::poll_close)
     }
+}
+
+/// The time from tokio's clock, so that paused-time tests drive the connection's timers too.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 async fn write_all_flush<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> io::Result<()> {

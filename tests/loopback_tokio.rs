@@ -282,3 +282,54 @@ async fn sink_and_stream_work_like_tokio_tungstenite() {
     assert!(ws.next().await.is_none());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_stops_answering_pings_is_dropped_within_interval_plus_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let config = Config::default()
+            .ping_interval(Some(Duration::from_secs(20)))
+            .pong_timeout(Duration::from_secs(10));
+        let stream = listener.accept().await.unwrap().0;
+        let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))
+            .await
+            .unwrap();
+        let start = tokio::time::Instant::now();
+        let mut events = Vec::new();
+        while let Some(event) = ws.next().await {
+            events.push(event.map_err(|e| e.to_string()));
+        }
+        (start.elapsed(), events)
+    });
+    // A raw client: completes the handshake, then never answers anything.
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let (elapsed, events) = server.await.unwrap();
+    assert_eq!(
+        events,
+        vec![Err(
+            "protocol error: no answer to a keepalive ping".to_string()
+        )]
+    );
+    assert!(
+        elapsed >= Duration::from_secs(30) && elapsed < Duration::from_secs(31),
+        "{elapsed:?}"
+    );
+    // The server sent a Ping and then a Close 1011, and closed the connection.
+    let mut received = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut received)
+        .await
+        .unwrap();
+    let after_handshake =
+        &received[received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
+    assert_eq!(
+        after_handshake,
+        b"\x89\x08\x00\x00\x00\x00\x00\x00\x00\x01\x88\x02\x03\xf3"
+    );
+}

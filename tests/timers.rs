@@ -1,0 +1,212 @@
+//! Keepalive, idle and close timers driven by a fake clock, and send-buffer backpressure.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use rfc6455::frame::{FrameHeader, OpCode, Parse};
+use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role, SendError, State};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn keepalive_server() -> (Connection, Instant) {
+    let config = Config::default()
+        .ping_interval(Some(20 * SECOND))
+        .pong_timeout(10 * SECOND);
+    let mut server = Connection::new(Role::Server, config);
+    let start = Instant::now();
+    server.handle_timeout(start);
+    (server, start)
+}
+
+/// The frames in a server's output, as (opcode, payload).
+fn frames(bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while let Ok(Parse::Complete(header, len)) = FrameHeader::parse(rest) {
+        let end = len + header.payload_len as usize;
+        out.push((header.opcode, rest[len..end].to_vec()));
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn without_a_clock_no_timer_runs() {
+    let config = Config::default()
+        .ping_interval(Some(SECOND))
+        .idle_timeout(Some(SECOND));
+    let server = Connection::new(Role::Server, config);
+    assert_eq!(server.poll_timeout(), None);
+}
+
+#[test]
+fn a_ping_goes_out_after_the_interval_of_silence_and_activity_postpones_it() {
+    let (mut server, start) = keepalive_server();
+    assert_eq!(server.poll_timeout(), Some(start + 20 * SECOND));
+    // A message at 15 s moves the deadline to 35 s.
+    server.receive(&client_frame(0x81, b"hi"));
+    server.handle_timeout(start + 15 * SECOND);
+    assert_eq!(drain(&mut server), vec![Ok(Message::text("hi"))]);
+    server.handle_timeout(start + 15 * SECOND);
+    assert_eq!(server.poll_timeout(), Some(start + 35 * SECOND));
+    server.handle_timeout(start + 34 * SECOND);
+    assert!(output(&mut server).is_empty());
+    server.handle_timeout(start + 35 * SECOND);
+    let sent = frames(&output(&mut server));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, OpCode::Ping);
+    // Now the pong deadline rules.
+    assert_eq!(server.poll_timeout(), Some(start + 45 * SECOND));
+    // The pong arrives 250 ms later; its round-trip time is measured at the tick after the read.
+    server.receive(&client_frame(0x8a, &sent[0].1));
+    server.handle_timeout(start + 35 * SECOND + Duration::from_millis(250));
+    assert!(matches!(drain(&mut server)[..], [Ok(Message::Pong(_))]));
+    assert_eq!(server.last_rtt(), Some(Duration::from_millis(250)));
+    server.handle_timeout(start + 36 * SECOND);
+    assert_eq!(
+        server.poll_timeout(),
+        Some(start + 35 * SECOND + Duration::from_millis(250) + 20 * SECOND),
+        "the drain after the tick is not new activity"
+    );
+    assert_eq!(server.state(), State::Open);
+}
+
+#[test]
+fn a_silent_peer_is_dropped_within_interval_plus_pong_timeout() {
+    let (mut server, start) = keepalive_server();
+    // Step the clock by whatever poll_timeout asks, as an event loop would.
+    let mut now = start;
+    while !server.should_close_transport() {
+        now = server
+            .poll_timeout()
+            .expect("a timer runs while the peer is silent");
+        server.handle_timeout(now);
+    }
+    assert_eq!(now - start, 30 * SECOND, "ping_interval + pong_timeout");
+    assert_eq!(server.next_event(), Err(ProtocolError::PongTimeout));
+    let sent = frames(&output(&mut server));
+    assert_eq!(
+        sent.last().unwrap(),
+        &(OpCode::Close, 1011u16.to_be_bytes().to_vec())
+    );
+    assert_eq!(server.poll_timeout(), None);
+}
+
+#[test]
+fn any_frame_counts_as_an_answer_to_a_keepalive_ping() {
+    let (mut server, start) = keepalive_server();
+    server.handle_timeout(start + 20 * SECOND);
+    server.receive(&client_frame(0x82, b"busy"));
+    server.handle_timeout(start + 29 * SECOND);
+    let _ = drain(&mut server);
+    server.handle_timeout(start + 31 * SECOND);
+    assert_eq!(server.state(), State::Open);
+    assert_eq!(server.next_event(), Ok(None));
+}
+
+#[test]
+fn an_idle_connection_is_closed_with_1001() {
+    let config = Config::default().idle_timeout(Some(60 * SECOND));
+    let mut server = Connection::new(Role::Server, config);
+    let start = Instant::now();
+    server.handle_timeout(start);
+    assert_eq!(server.poll_timeout(), Some(start + 60 * SECOND));
+    server.handle_timeout(start + 60 * SECOND);
+    assert_eq!(server.next_event(), Err(ProtocolError::IdleTimeout));
+    assert_eq!(output(&mut server), server_close(CloseCode::GOING_AWAY));
+    assert!(server.should_close_transport());
+}
+
+#[test]
+fn a_peer_that_never_answers_our_close_is_given_up_on() {
+    let mut server = Connection::new(Role::Server, Config::default().close_timeout(5 * SECOND));
+    let start = Instant::now();
+    server.handle_timeout(start);
+    server.close(CloseCode::NORMAL, "").unwrap();
+    // The timer starts at the next tick; poll_timeout asks for that tick at once.
+    assert_eq!(server.poll_timeout(), Some(start));
+    server.handle_timeout(start + SECOND);
+    assert_eq!(server.poll_timeout(), Some(start + 6 * SECOND));
+    assert!(!server.should_close_transport());
+    server.handle_timeout(start + 6 * SECOND);
+    assert!(server.should_close_transport());
+    assert_eq!(server.next_event(), Err(ProtocolError::CloseTimeout));
+    assert_eq!(
+        ProtocolError::CloseTimeout.close_code(),
+        CloseCode::ABNORMAL_CLOSURE
+    );
+}
+
+#[test]
+fn a_client_stops_waiting_for_the_server_to_end_the_transport() {
+    let mut client = Connection::with_mask_seed(Role::Client, Config::default(), SEED);
+    let start = Instant::now();
+    client.handle_timeout(start);
+    client.receive(&server_close(CloseCode::NORMAL));
+    assert!(matches!(drain(&mut client)[..], [Ok(Message::Close(_))]));
+    assert_eq!(client.state(), State::Closed);
+    assert!(
+        !client.should_close_transport(),
+        "waits for the server's EOF"
+    );
+    client.handle_timeout(start);
+    client.handle_timeout(start + 10 * SECOND);
+    assert!(client.should_close_transport());
+}
+
+#[test]
+fn sends_past_the_high_water_mark_are_refused_until_drained() {
+    let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(1000));
+    let payload = [0u8; 300];
+    let mut accepted = 0;
+    while server.send_binary(&payload).is_ok() {
+        accepted += 1;
+    }
+    assert_eq!(accepted, 4, "accepted while below the mark");
+    assert_eq!(
+        server.send_binary(&payload),
+        Err(SendError::BufferFull {
+            buffered: 4 * 304,
+            limit: 1000
+        })
+    );
+    assert_eq!(
+        server.send_ping(b""),
+        Err(SendError::BufferFull {
+            buffered: 4 * 304,
+            limit: 1000
+        })
+    );
+    assert!(!server.wants_read());
+    // A Close is still allowed: it is sent once and is small.
+    let n = server.bytes_to_send().len();
+    server.advance_sent(n);
+    assert!(server.wants_read());
+    assert_eq!(server.send_binary(&payload), Ok(()));
+    assert_eq!(server.close(CloseCode::NORMAL, ""), Ok(()));
+}
+
+#[test]
+fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
+    let limit = 4096;
+    let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(limit));
+    let ping = client_frame(0x89, &[0xaa; 125]);
+    let chunk: Vec<u8> = ping.iter().copied().cycle().take(16 * 1024).collect();
+    // An adapter reads only while the connection wants input, and never writes here: the peer
+    // does not read.
+    let mut reads = 0;
+    while server.wants_read() && reads < 1000 {
+        server.receive(&chunk);
+        let _ = drain(&mut server);
+        reads += 1;
+    }
+    assert!(reads < 1000, "reading stopped");
+    let buffered = server.bytes_to_send().len();
+    // At most the mark plus the pongs for one read's worth of pings.
+    assert!(
+        buffered <= limit + 16 * 1024 * 127 / 131 + 127,
+        "{buffered}"
+    );
+}
