@@ -82,7 +82,7 @@ impl<S: Read + Write> WebSocket<S> {
         F: FnOnce(&Request) -> Result<Accept, Reject>,
     {
         let mut handshake = ServerHandshake::new();
-        let mut buf = [0u8; 4096];
+        let mut buf = vec![0u8; 4096];
         let request = loop {
             let n = read_retrying(&mut stream, &mut buf)?;
             if n == 0 {
@@ -121,7 +121,7 @@ impl<S: Read + Write> WebSocket<S> {
     ) -> Result<(Self, Response), Error> {
         let mut handshake = ClientHandshake::new(request)?;
         write_all_flush(&mut stream, handshake.request_bytes())?;
-        let mut buf = [0u8; 4096];
+        let mut buf = vec![0u8; 4096];
         let response = loop {
             let n = read_retrying(&mut stream, &mut buf)?;
             if n == 0 {

@@ -118,7 +118,8 @@ pub struct Connection {
     /// The type of the fragmented message we are sending, if one is unfinished.
     sending: Option<DataKind>,
     /// Mask keys for the client role (§5.3: "unpredictable"), from a CSPRNG seeded once.
-    masks: Option<ChaCha12Rng>,
+    /// Boxed: a server has none, and should not pay for its size.
+    masks: Option<Box<ChaCha12Rng>>,
     /// Received input is no longer decoded: the peer's Close arrived or the connection failed.
     input_closed: bool,
     failed: bool,
@@ -209,7 +210,7 @@ impl Connection {
             assembly: None,
             utf8: Utf8Validator::default(),
             sending: None,
-            masks: (role == Role::Client).then(|| ChaCha12Rng::from_seed(seed)),
+            masks: (role == Role::Client).then(|| Box::new(ChaCha12Rng::from_seed(seed))),
             input_closed: false,
             failed: false,
             eof: false,
@@ -852,8 +853,8 @@ impl Connection {
     pub fn advance_sent(&mut self, n: usize) {
         self.send.advance(n.min(self.send.len()));
         if self.send.is_empty() {
-            // Reset the cursor so the next message reuses the buffer from its start.
-            self.send.clear();
+            // An idle connection holds no output buffer; the next send allocates what it needs.
+            self.send = BytesMut::new();
         }
     }
 

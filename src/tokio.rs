@@ -31,9 +31,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker, ready};
 use std::time::Instant;
 
+use bytes::BytesMut;
 use futures_core::Stream;
 use futures_sink::Sink;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::blocking::CORK_LIMIT;
@@ -48,6 +49,11 @@ use crate::message::Message;
 
 /// Space offered to each read from the stream.
 const READ_CHUNK: usize = 16 * 1024;
+
+thread_local! {
+    /// Where idle connections read into, so that they need no buffer of their own.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_CHUNK]);
+}
 
 /// A WebSocket connection over an async stream.
 ///
@@ -113,7 +119,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         F: FnOnce(&Request) -> Result<Accept, Reject>,
     {
         let mut handshake = ServerHandshake::new();
-        let mut buf = [0u8; 4096];
+        // On the heap, not in the future: the task keeps its future's size for its whole life.
+        let mut buf = vec![0u8; 4096];
         let request = loop {
             let n = stream.read(&mut buf).await?;
             if n == 0 {
@@ -151,7 +158,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     ) -> Result<(Self, Response), Error> {
         let mut handshake = ClientHandshake::new(request)?;
         write_all_flush(&mut stream, handshake.request_bytes()).await?;
-        let mut buf = [0u8; 4096];
+        // On the heap, not in the future: the task keeps its future's size for its whole life.
+        let mut buf = vec![0u8; 4096];
         let response = loop {
             let n = stream.read(&mut buf).await?;
             if n == 0 {
@@ -337,13 +345,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 self.finished = true;
                 return Poll::Ready(None);
             }
-            let buf = self.conn.read_buffer();
-            buf.reserve(READ_CHUNK);
-            match ready!(tokio_util::io::poll_read_buf(
-                Pin::new(&mut self.stream),
-                cx,
-                buf
-            )) {
+            match ready!(self.poll_read(cx)) {
                 Ok(0) => self.conn.receive_eof(),
                 Ok(_) => {}
                 // After the closing handshake only the end of the stream is awaited; a reset ends
@@ -357,6 +359,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 self.conn.handle_timeout(now());
             }
         }
+    }
+
+    /// Reads once from the stream into the connection.
+    ///
+    /// An idle connection holds no read buffer: when nothing is buffered, the read goes into a
+    /// per-thread scratch buffer and only the bytes that arrived are copied into the connection.
+    /// While a frame is in progress the read goes straight into the connection's buffer, so large
+    /// payloads are not copied twice.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let buf = self.conn.read_buffer();
+        if !buf.is_empty() {
+            buf.reserve(READ_CHUNK);
+            return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, buf);
+        }
+        // Drop the capacity (and any allocation still shared with messages handed out).
+        *buf = BytesMut::new();
+        SCRATCH.with_borrow_mut(|scratch| {
+            let mut read_buf = ReadBuf::new(scratch);
+            ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read_buf))?;
+            let filled = read_buf.filled();
+            self.conn.receive(filled);
+            Poll::Ready(Ok(filled.len()))
+        })
     }
 
     /// Whether any timer is configured; without one the adapter never reads the clock.

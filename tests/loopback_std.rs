@@ -167,3 +167,43 @@ fn a_bad_handshake_is_answered_with_its_status() {
     );
     assert!(matches!(server.join().unwrap(), Err(Error::Handshake(e)) if e.status() == 426));
 }
+
+#[test]
+fn a_non_blocking_stream_surfaces_would_block_without_losing_state() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = thread::spawn(move || {
+        let mut raw = TcpStream::connect(addr).unwrap();
+        raw.write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+        // Half a masked "Hello" frame, a pause, then the rest.
+        let frame = b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+        thread::sleep(Duration::from_millis(100));
+        raw.write_all(&frame[..4]).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        raw.write_all(&frame[4..]).unwrap();
+        thread::sleep(Duration::from_millis(200));
+    });
+    let mut ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
+    ws.get_mut().set_nonblocking(true).unwrap();
+    let mut would_block = 0;
+    let message = loop {
+        match ws.read() {
+            Ok(message) => break message,
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                would_block += 1;
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(error) => panic!("{error}"),
+        }
+    };
+    assert_eq!(message, Message::text("Hello"));
+    assert!(
+        would_block >= 2,
+        "the read blocked before and between the halves: {would_block}"
+    );
+    client.join().unwrap();
+}
