@@ -12,6 +12,7 @@
 //! written at once, and so is any send once [`CORK_LIMIT`] bytes are queued. The obvious loop,
 //! `read` a message then `send` it, therefore costs one `write` per batch of messages that arrived
 //! together, not one per message.
+#![forbid(unsafe_code)]
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,7 @@
 //! Close codes and the Close frame payload,
 //! [RFC 6455 §5.5.1](https://www.rfc-editor.org/rfc/rfc6455#section-5.5.1) and
 //! [§7.4](https://www.rfc-editor.org/rfc/rfc6455#section-7.4).
+#![forbid(unsafe_code)]
 
 use std::fmt;
 

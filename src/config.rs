@@ -1,4 +1,5 @@
 //! Limits and options of a connection, with defaults that suit a public server.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 //!                                ▼
 //!   send_*(msg) ─────► [ send buffer ] ──► bytes_to_send() ──► write ──► advance_sent(n)
 //! ```
+#![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,7 @@
 //! [`ProtocolError`]: the peer broke the protocol; each carries the close code the connection sent
 //! to fail the connection (RFC 6455 §7.1.7). [`SendError`]: the local application asked for
 //! something the protocol does not allow; nothing is sent to the peer.
+#![forbid(unsafe_code)]
 
 use crate::close::CloseCode;
 

@@ -19,6 +19,7 @@
 //! for a short slice. It enforces the rules that need no connection context; the
 //! [`Connection`](crate::Connection) adds the role (masking direction), negotiated extensions (RSV
 //! bits) and limits.
+#![forbid(unsafe_code)]
 
 use crate::error::ProtocolError;
 

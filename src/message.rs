@@ -1,5 +1,6 @@
 //! Messages: what the application sends and receives (RFC 6455 §5.6 data frames, §5.5 control
 //! frames), with payloads shared, not copied.
+#![forbid(unsafe_code)]
 
 use bytes::Bytes;
 

@@ -23,6 +23,7 @@
 //! loses nothing. [`send`](WebSocket::send) queues the message before its first await: if
 //! cancelled, the message is still sent by the next call that writes. [`flush`](WebSocket::flush)
 //! and [`close`](WebSocket::close) are cancel-safe in the same way.
+#![forbid(unsafe_code)]
 
 use std::future::{Future, poll_fn};
 use std::io;

@@ -4,6 +4,7 @@
 //! split across any of those boundaries. The validator keeps the bytes of an unfinished code point
 //! between calls and fails on the first byte that can no longer start or continue valid UTF-8, so a
 //! connection is failed as soon as the bad byte arrives, not when the message ends.
+#![forbid(unsafe_code)]
 
 use bytes::Bytes;
 use std::fmt;

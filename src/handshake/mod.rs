@@ -26,6 +26,7 @@
 //! [§1.3]: https://www.rfc-editor.org/rfc/rfc6455#section-1.3
 //! [§9.1]: https://www.rfc-editor.org/rfc/rfc6455#section-9.1
 //! [§11.3]: https://www.rfc-editor.org/rfc/rfc6455#section-11.3
+#![forbid(unsafe_code)]
 
 mod client;
 mod error;
