@@ -36,6 +36,14 @@ async fn connect(url: &str) -> Result<WebSocket<TcpStream>, rfc6455::Error> {
     let stream = TcpStream::connect((request.host(), request.port())).await?;
     stream.set_nodelay(true)?;
     let config = Config::default().max_message_size(64 << 20);
+    // Offering client_no_context_takeover lets servers that insist on it accept compression;
+    // every echo is compressed, as the TestSuite's compression cases expect.
+    #[cfg(feature = "deflate")]
+    let config = config.deflate(Some(
+        rfc6455::deflate::DeflateConfig::default()
+            .client_no_context_takeover(true)
+            .threshold(0),
+    ));
     Ok(WebSocket::client(stream, &request, config).await?.0)
 }
 

@@ -31,6 +31,11 @@ async fn main() -> std::io::Result<()> {
 async fn serve(stream: TcpStream) -> Result<(), rfc6455::Error> {
     stream.set_nodelay(true)?;
     let config = Config::default().max_message_size(64 << 20);
+    // Compress every echo, small ones too: the Autobahn TestSuite's compression cases expect it.
+    #[cfg(feature = "deflate")]
+    let config = config.deflate(Some(
+        rfc6455::deflate::DeflateConfig::default().threshold(0),
+    ));
     let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await?;
     while let Some(message) = ws.next().await {
         let message = message?;

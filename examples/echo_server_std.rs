@@ -28,6 +28,11 @@ fn main() -> std::io::Result<()> {
 fn serve(stream: TcpStream) -> Result<(), Error> {
     stream.set_nodelay(true)?;
     let config = Config::default().max_message_size(64 << 20);
+    // Compress every echo, small ones too: the Autobahn TestSuite's compression cases expect it.
+    #[cfg(feature = "deflate")]
+    let config = config.deflate(Some(
+        rfc6455::deflate::DeflateConfig::default().threshold(0),
+    ));
     let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))?;
     loop {
         let message = ws.read()?;

@@ -14,17 +14,22 @@
 //! together, not one per message.
 #![forbid(unsafe_code)]
 
+mod timers;
+
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 
 use crate::close::CloseCode;
 use crate::config::Config;
-use crate::connection::{Connection, Role, State};
+use crate::connection::{Connection, State};
 use crate::error::Error;
+use crate::handshake::offer_extensions;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
 use crate::message::Message;
+
+pub use timers::ReadTimeout;
 
 /// Queued output past which a send is written even while input is pending.
 pub const CORK_LIMIT: usize = 64 * 1024;
@@ -67,10 +72,11 @@ impl<S: Read + Write> WebSocket<S> {
         Self { stream, conn }
     }
 
-    /// Performs the server side of the opening handshake with the default configuration,
-    /// accepting any valid request without a subprotocol.
+    /// Performs the server side of the opening handshake with [`Config::for_adapters`],
+    /// accepting any valid request without a subprotocol. Its keepalive runs only under
+    /// [`read_timed`](Self::read_timed).
     pub fn accept(stream: S) -> Result<Self, Error> {
-        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default()))
+        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default()))
     }
 
     /// Performs the server side of the opening handshake; `decide` sees the validated request and
@@ -106,11 +112,11 @@ impl<S: Read + Write> WebSocket<S> {
                 return Err(Error::Rejected(reject.status()));
             }
         };
-        let response = request.accept(&accept)?;
-        write_all_flush(&mut stream, &response)?;
-        let mut conn = Connection::new(Role::Server, config);
-        conn.receive(&handshake.take_leftover());
-        Ok(Self { stream, conn })
+        let conn = handshake.accept(&request, accept, config)?;
+        let mut ws = Self { stream, conn };
+        // The 101 response is the connection's first output.
+        ws.flush()?;
+        Ok(ws)
     }
 
     /// Performs the client side of the opening handshake over a connected stream (plain TCP, or a
@@ -120,7 +126,8 @@ impl<S: Read + Write> WebSocket<S> {
         request: &ClientRequest,
         config: Config,
     ) -> Result<(Self, Response), Error> {
-        let mut handshake = ClientHandshake::new(request)?;
+        let request = offer_extensions(request, &config);
+        let mut handshake = ClientHandshake::new(&request)?;
         write_all_flush(&mut stream, handshake.request_bytes())?;
         let mut buf = vec![0u8; 4096];
         let response = loop {
@@ -132,8 +139,7 @@ impl<S: Read + Write> WebSocket<S> {
                 break response;
             }
         };
-        let mut conn = Connection::new(Role::Client, config);
-        conn.receive(&handshake.take_leftover());
+        let conn = handshake.connect(&response, config)?;
         Ok((Self { stream, conn }, response))
     }
 
@@ -274,7 +280,8 @@ impl<S: Read + Write> WebSocket<S> {
     }
 }
 
-/// Connects to a `ws://` URL over TCP and performs the client handshake.
+/// Connects to a `ws://` URL over TCP and performs the client handshake, with
+/// [`Config::for_adapters`] (its keepalive runs only under [`WebSocket::read_timed`]).
 ///
 /// `wss://` needs a TLS stream: set one up and use [`WebSocket::client`].
 ///
@@ -298,7 +305,7 @@ pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
     let stream = TcpStream::connect((request.host(), request.port()))?;
     // Writes are already batched by the connection; Nagle's algorithm would only add latency.
     stream.set_nodelay(true)?;
-    WebSocket::client(stream, &request, Config::default())
+    WebSocket::client(stream, &request, Config::for_adapters())
 }
 
 fn read_retrying<S: Read>(stream: &mut S, buf: &mut [u8]) -> io::Result<usize> {

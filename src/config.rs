@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+/// The keepalive interval of [`Config::for_adapters`]: 20 s.
+pub const ADAPTER_PING_INTERVAL: Duration = Duration::from_secs(20);
+
 /// Options of a [`Connection`](crate::Connection).
 ///
 /// Construct with [`Config::default`] and adjust with the builder methods; the type is
@@ -49,6 +52,10 @@ pub struct Config {
     /// them, and [`wants_read`](crate::Connection::wants_read) turns false so that replies the
     /// connection owes (pongs, the close echo) cannot pile up. Default 1 MiB.
     pub max_send_buffer: usize,
+    /// permessage-deflate (RFC 7692): offered by a client, accepted by a server when the peer
+    /// offers it. Default `None`.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl Default for Config {
@@ -63,11 +70,35 @@ impl Default for Config {
             close_timeout: Duration::from_secs(10),
             idle_timeout: None,
             max_send_buffer: 1 << 20,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }
 
 impl Config {
+    /// The configuration the adapters use when none is given: [`Config::default`] with keepalive
+    /// on, a Ping after [`ADAPTER_PING_INTERVAL`] (20 s) of silence and the connection failed
+    /// with 1011 if nothing answers within [`pong_timeout`](Self::pong_timeout).
+    ///
+    /// The core's own default keeps every timer but the close timeout off, so that a connection
+    /// driven without a clock behaves the same as one with. The adapters read a clock anyway, and
+    /// a peer that vanished without a FIN (a dropped NAT entry, a sleeping laptop) must not keep a
+    /// connection open forever; 20 s is what browsers' peers commonly use and keeps NAT mappings
+    /// alive.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rfc6455::Config;
+    ///
+    /// let config = Config::for_adapters();
+    /// assert_eq!(config.ping_interval, Some(Duration::from_secs(20)));
+    /// assert_eq!(Config::default().ping_interval, None);
+    /// ```
+    pub fn for_adapters() -> Self {
+        Self::default().ping_interval(Some(ADAPTER_PING_INTERVAL))
+    }
+
     /// Sets [`max_frame_size`](Self::max_frame_size).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
@@ -115,6 +146,13 @@ impl Config {
     /// Sets [`max_send_buffer`](Self::max_send_buffer).
     pub fn max_send_buffer(mut self, bytes: usize) -> Self {
         self.max_send_buffer = bytes;
+        self
+    }
+
+    /// Sets [`deflate`](Self::deflate).
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, deflate: Option<crate::deflate::DeflateConfig>) -> Self {
+        self.deflate = deflate;
         self
     }
 

@@ -66,6 +66,8 @@ struct IncomingFrame {
 #[derive(Debug)]
 struct Assembly {
     kind: DataKind,
+    /// The message is compressed (RSV1 on its first frame, permessage-deflate).
+    compressed: bool,
     data: BytesMut,
     size: u64,
     fragments: usize,
@@ -116,8 +118,12 @@ pub struct Connection {
     frame: Option<IncomingFrame>,
     assembly: Option<Assembly>,
     utf8: Utf8Validator,
-    /// The type of the fragmented message we are sending, if one is unfinished.
-    sending: Option<DataKind>,
+    /// The type of the fragmented message we are sending, if one is unfinished, and whether it
+    /// is compressed.
+    sending: Option<(DataKind, bool)>,
+    /// permessage-deflate state, when negotiated (boxed: most connections have none).
+    #[cfg(feature = "deflate")]
+    deflate: Option<Box<crate::deflate::Deflate>>,
     /// Mask keys for the client role (§5.3: "unpredictable"), from a CSPRNG seeded once.
     /// Boxed: a server has none, and should not pay for its size.
     masks: Option<Box<ChaCha12Rng>>,
@@ -211,6 +217,8 @@ impl Connection {
             assembly: None,
             utf8: Utf8Validator::default(),
             sending: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
             masks: (role == Role::Client).then(|| Box::new(ChaCha12Rng::from_seed(seed))),
             input_closed: false,
             failed: false,
@@ -218,6 +226,23 @@ impl Connection {
             timers: Timers::default(),
             timeout_error: None,
         }
+    }
+
+    /// Turns on permessage-deflate with the parameters the opening handshake agreed on (see
+    /// [`crate::deflate`]); compression options come from [`Config::deflate`].
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, params: crate::deflate::DeflateParams) -> Self {
+        let deflate = crate::deflate::Deflate::new(self.role, params, self.config.deflate.as_ref());
+        self.deflate = Some(Box::new(deflate));
+        self
+    }
+
+    /// Whether permessage-deflate is in use.
+    pub fn is_compressed(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.deflate.is_some();
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// This connection's role.
@@ -365,7 +390,12 @@ impl Connection {
         // §5.2: "If a nonzero value is received and none of the negotiated extensions defines the
         // meaning of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket
         // Connection_."
-        if header.rsv1 || header.rsv2 || header.rsv3 {
+        // RFC 7692 §6: permessage-deflate gives RSV1 a meaning on the first frame of a data
+        // message only.
+        let compressed = header.rsv1
+            && self.is_compressed()
+            && matches!(header.opcode, OpCode::Text | OpCode::Binary);
+        if (header.rsv1 && !compressed) || header.rsv2 || header.rsv3 {
             return Err(ProtocolError::ReservedBits);
         }
         // §5.1: a server MUST close on an unmasked frame; a client MUST close on a masked one.
@@ -398,7 +428,8 @@ impl Connection {
                 }
                 assembly.size = size;
                 assembly.fragments += 1;
-                assembly.kind == DataKind::Text
+                // Compressed text is validated after inflating, not on the wire.
+                assembly.kind == DataKind::Text && !assembly.compressed
             }
             // §5.4: fragments of one message are not interleaved with another message's.
             (OpCode::Text | OpCode::Binary, Some(_)) => {
@@ -416,15 +447,17 @@ impl Connection {
                 } else {
                     DataKind::Binary
                 };
-                if !header.fin {
+                // A compressed message is always assembled: its frames are inflated into it.
+                if !header.fin || compressed {
                     self.assembly = Some(Assembly {
                         kind,
+                        compressed,
                         data: BytesMut::new(),
                         size: header.payload_len,
                         fragments: 1,
                     });
                 }
-                kind == DataKind::Text
+                kind == DataKind::Text && !compressed
             }
             (OpCode::Close | OpCode::Ping | OpCode::Pong, _) => false,
         };
@@ -444,7 +477,7 @@ impl Connection {
         payload: BytesMut,
     ) -> Result<Option<Message>, ProtocolError> {
         match header.opcode {
-            OpCode::Text | OpCode::Binary if header.fin => {
+            OpCode::Text | OpCode::Binary if header.fin && !header.rsv1 => {
                 if header.opcode == OpCode::Text {
                     self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
                     return Ok(Some(Message::Text(Utf8Bytes::from_validated(
@@ -457,7 +490,19 @@ impl Connection {
                 let Some(assembly) = self.assembly.as_mut() else {
                     return Ok(None);
                 };
-                if assembly.data.is_empty() {
+                if assembly.compressed {
+                    #[cfg(feature = "deflate")]
+                    if let Some(deflate) = self.deflate.as_mut() {
+                        let before = assembly.data.len();
+                        let max = self.config.max_message_size;
+                        deflate.decompress(&payload, header.fin, &mut assembly.data, max)?;
+                        if assembly.kind == DataKind::Text {
+                            self.utf8
+                                .feed(&assembly.data[before..])
+                                .map_err(|_| ProtocolError::InvalidUtf8)?;
+                        }
+                    }
+                } else if assembly.data.is_empty() {
                     // The first fragment's buffer becomes the message buffer: no copy.
                     assembly.data = payload;
                 } else {
@@ -701,15 +746,34 @@ impl Connection {
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.check_whole_message()?;
-        self.queue_frame(OpCode::Text, true, text.as_bytes());
+        self.queue_data(OpCode::Text, true, text.as_bytes(), true);
         Ok(())
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.check_whole_message()?;
-        self.queue_frame(OpCode::Binary, true, data);
+        self.queue_data(OpCode::Binary, true, data, true);
         Ok(())
+    }
+
+    /// Queues a text or binary message without compressing it, whatever its size (a
+    /// per-message opt-out of permessage-deflate, e.g. for data that is already compressed).
+    /// Other messages are sent like [`send`](Self::send).
+    pub fn send_uncompressed(&mut self, message: Message) -> Result<(), SendError> {
+        match &message {
+            Message::Text(text) => {
+                self.check_whole_message()?;
+                self.queue_data(OpCode::Text, true, text.as_bytes(), false);
+                Ok(())
+            }
+            Message::Binary(data) => {
+                self.check_whole_message()?;
+                self.queue_data(OpCode::Binary, true, data, false);
+                Ok(())
+            }
+            _ => self.send(message),
+        }
     }
 
     /// Queues one fragment of a text message; `is_final` ends the message. Each fragment must be
@@ -743,16 +807,21 @@ impl Connection {
         is_final: bool,
     ) -> Result<(), SendError> {
         self.check_open()?;
-        let opcode = match self.sending {
+        let (opcode, compress) = match self.sending {
+            // Whether a streamed message is compressed is decided on its first fragment.
             None => match kind {
-                DataKind::Text => OpCode::Text,
-                DataKind::Binary => OpCode::Binary,
+                DataKind::Text => (OpCode::Text, self.wants_compression(data.len())),
+                DataKind::Binary => (OpCode::Binary, self.wants_compression(data.len())),
             },
-            Some(current) if current == kind => OpCode::Continuation,
+            Some((current, compress)) if current == kind => (OpCode::Continuation, compress),
             Some(_) => return Err(SendError::FragmentTypeMismatch),
         };
-        self.queue_frame(opcode, is_final, data);
-        self.sending = if is_final { None } else { Some(kind) };
+        self.queue_data(opcode, is_final, data, compress);
+        self.sending = if is_final {
+            None
+        } else {
+            Some((kind, compress))
+        };
         Ok(())
     }
 
@@ -826,11 +895,52 @@ impl Connection {
         self.queue_frame(OpCode::Close, true, &payload[..len]);
     }
 
+    /// Whether a message (or a streamed message's first fragment) of `len` bytes is compressed.
+    fn wants_compression(&self, len: usize) -> bool {
+        #[cfg(feature = "deflate")]
+        return self
+            .deflate
+            .as_ref()
+            .is_some_and(|deflate| len >= deflate.threshold);
+        #[cfg(not(feature = "deflate"))]
+        {
+            let _ = len;
+            false
+        }
+    }
+
+    /// Queues a data frame, compressing it when permessage-deflate is on and `compress` allows
+    /// (for a whole message, if it reaches the threshold; for a fragment, as decided on the first).
+    fn queue_data(&mut self, opcode: OpCode, fin: bool, payload: &[u8], compress: bool) {
+        let compress = match opcode {
+            OpCode::Continuation => compress,
+            _ if fin => compress && self.wants_compression(payload.len()),
+            _ => compress,
+        };
+        #[cfg(feature = "deflate")]
+        if compress {
+            if let Some(mut deflate) = self.deflate.take() {
+                let compressed = deflate.compress(payload, fin);
+                // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message only.
+                self.queue_frame_with(opcode, fin, opcode != OpCode::Continuation, compressed);
+                self.deflate = Some(deflate);
+                return;
+            }
+        }
+        let _ = compress;
+        self.queue_frame(opcode, fin, payload);
+    }
+
     /// Encodes one frame into the send buffer, masking it in the client role.
     fn queue_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+        self.queue_frame_with(opcode, fin, false, payload);
+    }
+
+    fn queue_frame_with(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) {
         let mask = self.masks.as_mut().map(|rng| rng.next_u32().to_ne_bytes());
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
         header.fin = fin;
+        header.rsv1 = rsv1;
         header.mask = mask;
         let encoded = header.encode();
         self.send.reserve(encoded.len() + payload.len());
@@ -840,6 +950,11 @@ impl Connection {
         if let Some(key) = mask {
             apply_mask(&mut self.send[start..], key, 0);
         }
+    }
+
+    /// Queues bytes that are not a frame (the handshake response), ahead of everything else.
+    pub(crate) fn queue_raw(&mut self, bytes: &[u8]) {
+        self.send.extend_from_slice(bytes);
     }
 
     // ---------------------------------------------------------------- output

@@ -77,6 +77,9 @@ pub enum ProtocolError {
         /// Configured limit.
         max: usize,
     },
+    /// A compressed message could not be inflated (permessage-deflate).
+    #[error("invalid compressed data")]
+    InvalidCompressedData,
     /// The transport ended without a closing handshake (reported as code 1006, never sent).
     #[error("connection closed without a close frame")]
     UnexpectedEof,
@@ -99,7 +102,9 @@ impl ProtocolError {
     /// nothing is sent.
     pub fn close_code(&self) -> CloseCode {
         match self {
-            ProtocolError::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            ProtocolError::InvalidUtf8 | ProtocolError::InvalidCompressedData => {
+                CloseCode::INVALID_PAYLOAD
+            }
             ProtocolError::FrameTooLarge { .. }
             | ProtocolError::MessageTooLarge { .. }
             | ProtocolError::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,

@@ -53,6 +53,8 @@
 pub mod close;
 pub mod config;
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
@@ -62,6 +64,14 @@ mod utf8;
 
 #[cfg(feature = "std")]
 pub mod blocking;
+#[cfg(feature = "tokio")]
+pub mod connector;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+#[cfg(feature = "tokio")]
+pub mod reconnect;
+#[cfg(feature = "rustls")]
+pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

@@ -41,8 +41,9 @@ use tokio::net::TcpStream;
 use crate::blocking::CORK_LIMIT;
 use crate::close::CloseCode;
 use crate::config::Config;
-use crate::connection::{Connection, Role};
+use crate::connection::Connection;
 use crate::error::Error;
+use crate::handshake::offer_extensions;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
@@ -104,10 +105,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// Performs the server side of the opening handshake with the default configuration,
-    /// accepting any valid request without a subprotocol.
+    /// Performs the server side of the opening handshake with [`Config::for_adapters`] (a
+    /// keepalive Ping after 20 s of silence), accepting any valid request without a subprotocol.
     pub async fn accept(stream: S) -> Result<Self, Error> {
-        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default())).await
+        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default())).await
     }
 
     /// Performs the server side of the opening handshake; `decide` sees the validated request and
@@ -143,11 +144,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 return Err(Error::Rejected(reject.status()));
             }
         };
-        let response = request.accept(&accept)?;
-        write_all_flush(&mut stream, &response).await?;
-        let mut conn = Connection::new(Role::Server, config);
-        conn.receive(&handshake.take_leftover());
-        Ok(Self::from_connection(stream, conn))
+        let conn = handshake.accept(&request, accept, config)?;
+        let mut ws = Self::from_connection(stream, conn);
+        // The 101 response is the connection's first output.
+        ws.flush().await?;
+        Ok(ws)
     }
 
     /// Performs the client side of the opening handshake over a connected stream (plain TCP, or
@@ -157,7 +158,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         request: &ClientRequest,
         config: Config,
     ) -> Result<(Self, Response), Error> {
-        let mut handshake = ClientHandshake::new(request)?;
+        let request = offer_extensions(request, &config);
+        let mut handshake = ClientHandshake::new(&request)?;
         write_all_flush(&mut stream, handshake.request_bytes()).await?;
         // On the heap, not in the future: the task keeps its future's size for its whole life.
         let mut buf = vec![0u8; 4096];
@@ -170,8 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 break response;
             }
         };
-        let mut conn = Connection::new(Role::Client, config);
-        conn.receive(&handshake.take_leftover());
+        let conn = handshake.connect(&response, config)?;
         Ok((Self::from_connection(stream, conn), response))
     }
 
@@ -256,7 +257,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 }
 
-/// Connects to a `ws://` URL over TCP and performs the client handshake.
+/// Connects to a `ws://` URL over TCP and performs the client handshake, with
+/// [`Config::for_adapters`] (a keepalive Ping after 20 s of silence). For a timeout, headers,
+/// another configuration or `wss://`, use a [`Connector`](crate::connector::Connector).
 ///
 /// # Example
 ///
@@ -279,7 +282,7 @@ pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Erro
     let stream = TcpStream::connect((request.host(), request.port())).await?;
     // Writes are already batched by the connection; Nagle's algorithm would only add latency.
     stream.set_nodelay(true)?;
-    WebSocket::client(stream, &request, Config::default()).await
+    WebSocket::client(stream, &request, Config::for_adapters()).await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {

@@ -283,6 +283,10 @@ pub enum ClientHandshakeError {
     /// `Sec-WebSocket-Extensions` does not follow the grammar of RFC 6455 §9.1.
     #[error("invalid Sec-WebSocket-Extensions header: {0}")]
     InvalidExtensions(ExtensionError),
+    /// The server accepted permessage-deflate with parameters the client cannot use.
+    #[cfg(feature = "deflate")]
+    #[error("unusable permessage-deflate response: {0}")]
+    Deflate(crate::deflate::DeflateNegotiationError),
 }
 
 impl ClientHandshakeError {
@@ -304,6 +308,8 @@ impl ClientHandshakeError {
             | Self::InvalidProtocol
             | Self::UnofferedExtension { .. }
             | Self::InvalidExtensions(_) => Some(101),
+            #[cfg(feature = "deflate")]
+            Self::Deflate(_) => Some(101),
         }
     }
 }

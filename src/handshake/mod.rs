@@ -36,6 +36,7 @@ mod headers;
 #[cfg(feature = "http")]
 mod http;
 mod server;
+mod upgrade;
 mod url;
 
 use base64::Engine as _;
@@ -47,6 +48,8 @@ pub use error::{BuildError, ClientHandshakeError, HandshakeError, UrlError};
 pub use extension::{ExtensionError, ExtensionOffer};
 pub use headers::Headers;
 pub use server::{Accept, Reject, Request, ServerHandshake};
+pub use upgrade::offer_extensions;
+pub(crate) use upgrade::{Negotiated, negotiate};
 
 /// The GUID that RFC 6455 §1.3 concatenates with the client's key to prove the server read the
 /// handshake.

@@ -528,6 +528,11 @@ impl Accept {
         self.headers.push((name.into(), value.into()));
         self
     }
+
+    /// The `Sec-WebSocket-Extensions` value set with [`extensions`](Self::extensions), if any.
+    pub fn extensions_value(&self) -> Option<&str> {
+        self.extensions.as_deref()
+    }
 }
 
 /// A response that refuses a valid handshake for the application's own reasons: 403 for a

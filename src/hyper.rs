@@ -1,0 +1,435 @@
+//! Upgrading the requests of a hyper 1.x server, and so of axum, to WebSockets (feature `hyper`):
+//! the server side of [RFC 6455 §4.2](https://www.rfc-editor.org/rfc/rfc6455#section-4.2) when
+//! an HTTP server owns the connection.
+//!
+//! hyper reads the request and writes the response itself, so the handshake splits in two:
+//!
+//! 1. In the handler, [`upgrade`] (or [`upgrade_with`], to choose a subprotocol or refuse)
+//!    validates the request with the core ([`Request::from_http`]) and returns the `101
+//!    Switching Protocols` response for the handler to return, with an [`Upgrade`] future.
+//!    An invalid request gets a [`Refusal`] instead, whose
+//!    [`into_response`](Refusal::into_response) carries the status RFC 6455 asks for (400, 405,
+//!    426 with `Sec-WebSocket-Version: 13`).
+//! 2. Once hyper has written the 101, it hands the connection over
+//!    ([`hyper::upgrade::on`]) and the [`Upgrade`] future resolves to a
+//!    [`tokio::WebSocket`](crate::tokio::WebSocket) over it. Await it in a spawned task: the
+//!    handler must return first, or hyper never writes the response.
+//!
+//! Only HTTP/1.1 upgrades are supported; WebSockets over HTTP/2 (RFC 8441's extended CONNECT)
+//! are a different handshake and get 400.
+//!
+//! # Example: an axum handler
+//!
+//! ```no_run
+//! use axum::{Router, extract::Request, response::IntoResponse, routing::get};
+//! use rfc6455::Config;
+//!
+//! async fn ws(mut request: Request) -> impl IntoResponse {
+//!     let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, Config::for_adapters()) {
+//!         Ok(parts) => parts,
+//!         Err(refusal) => return refusal.into_response(),
+//!     };
+//!     tokio::spawn(async move {
+//!         let Ok(mut ws) = upgrade.await else { return };
+//!         while let Ok(message) = ws.recv().await {
+//!             if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     });
+//!     response
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let app: Router = Router::new().route("/ws", get(ws));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+
+use crate::config::Config;
+use crate::connection::{Connection, Role};
+use crate::error::Error;
+use crate::handshake::{Accept, BuildError, Reject, Request};
+use crate::tokio::WebSocket;
+
+/// The body of the responses this module builds: empty for the 101, a short text for a refusal.
+/// hyper and axum both take it as it is.
+pub type Body = Full<Bytes>;
+
+/// The WebSocket an [`Upgrade`] resolves to: over hyper's upgraded connection.
+pub type HyperWebSocket = WebSocket<TokioIo<Upgraded>>;
+
+/// Validates a WebSocket upgrade request and accepts it with no subprotocol.
+///
+/// Returns the `101` response for the handler to return and the [`Upgrade`] that resolves to the
+/// WebSocket once hyper has sent it; or a [`Refusal`] whose response says what was wrong.
+/// `request` must come from a hyper server (it carries hyper's upgrade handle); it is borrowed
+/// mutably to take that handle.
+///
+/// # Example
+///
+/// ```
+/// use rfc6455::Config;
+///
+/// let mut request = http::Request::get("/ws")
+///     .header("Host", "example.com")
+///     .header("Upgrade", "websocket")
+///     .header("Connection", "Upgrade")
+///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("Sec-WebSocket-Version", "13")
+///     .body(())?;
+/// let (response, _upgrade) = rfc6455::hyper::upgrade(&mut request, Config::for_adapters())?;
+/// assert_eq!(response.status(), 101);
+/// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+///
+/// // A plain GET is not an upgrade: 400.
+/// let mut plain = http::Request::get("/ws").header("Host", "example.com").body(())?;
+/// let refusal = rfc6455::hyper::upgrade(&mut plain, Config::for_adapters()).unwrap_err();
+/// assert_eq!(refusal.into_response().status(), 400);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn upgrade<B>(
+    request: &mut http::Request<B>,
+    config: Config,
+) -> Result<(http::Response<Body>, Upgrade), Refusal> {
+    upgrade_with(request, config, |_| Ok(Accept::new()))
+}
+
+/// Validates a WebSocket upgrade request, then lets `decide` accept it (choosing a subprotocol,
+/// adding headers) or refuse it with a [`Reject`] (a 403 for a foreign `Origin`, a 401, a
+/// redirect).
+///
+/// A request that is not a valid handshake is refused before `decide` runs, with
+/// [`Error::Handshake`] and its status; a [`Reject`] gives [`Error::Rejected`] and the response
+/// it describes; an [`Accept`] naming a subprotocol the client did not offer is this server's
+/// mistake: [`Error::Build`] and a 500.
+///
+/// # Example
+///
+/// ```
+/// use rfc6455::Config;
+/// use rfc6455::handshake::{Accept, Reject};
+///
+/// let mut request = http::Request::get("/chat")
+///     .header("Host", "example.com")
+///     .header("Upgrade", "websocket")
+///     .header("Connection", "Upgrade")
+///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("Sec-WebSocket-Version", "13")
+///     .header("Sec-WebSocket-Protocol", "v2.chat")
+///     .header("Origin", "https://evil.example")
+///     .body(())?;
+/// let refusal = rfc6455::hyper::upgrade_with(&mut request, Config::for_adapters(), |request| {
+///     if request.origin() != Some("https://example.com") {
+///         return Err(Reject::new(403).body("Origin not allowed"));
+///     }
+///     Ok(Accept::new().protocol("v2.chat"))
+/// })
+/// .unwrap_err();
+/// assert!(matches!(refusal.error(), rfc6455::Error::Rejected(403)));
+/// assert_eq!(refusal.into_response().status(), 403);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn upgrade_with<B, F>(
+    request: &mut http::Request<B>,
+    config: Config,
+    decide: F,
+) -> Result<(http::Response<Body>, Upgrade), Refusal>
+where
+    F: FnOnce(&Request) -> Result<Accept, Reject>,
+{
+    let validated = Request::from_http(request).map_err(|error| {
+        let response = response_from_bytes(&error.response_bytes());
+        Refusal::new(error.into(), response)
+    })?;
+    let accept = match decide(&validated) {
+        Ok(accept) => accept,
+        Err(reject) => {
+            return Err(match reject.to_bytes() {
+                Ok(bytes) => Refusal::new(
+                    Error::Rejected(reject.status()),
+                    response_from_bytes(&bytes),
+                ),
+                Err(error) => Refusal::internal(error),
+            });
+        }
+    };
+    let (accept, negotiated) = crate::handshake::negotiate(&validated, accept, &config);
+    let response = validated
+        .accept_http(&accept)
+        .map_err(Refusal::internal)?
+        .map(|()| Body::default());
+    let upgrade = Upgrade {
+        on_upgrade: hyper::upgrade::on(request),
+        config: Some(config),
+        negotiated: Some(negotiated),
+        request: validated,
+    };
+    Ok((response, upgrade))
+}
+
+/// Whether `request` asks for a WebSocket: its `Upgrade` header names `websocket`. For routing a
+/// path that serves both plain HTTP and WebSockets; [`upgrade`] does the full validation.
+///
+/// ```
+/// let request = http::Request::get("/").header("Upgrade", "WebSocket").body(())?;
+/// assert!(rfc6455::hyper::is_upgrade_request(&request));
+/// # Ok::<(), http::Error>(())
+/// ```
+pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
+    request
+        .headers()
+        .get_all(http::header::UPGRADE)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// The second half of an accepted upgrade: resolves to the WebSocket once hyper has sent the 101
+/// response and handed the connection over.
+///
+/// Fails with [`Error::Io`] if hyper has no connection to hand over: the request did not come
+/// from a hyper HTTP/1.1 server, or the client went away before the response was sent.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn handler(mut request: http::Request<hyper::body::Incoming>)
+/// #     -> http::Response<rfc6455::hyper::Body> {
+/// let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, rfc6455::Config::for_adapters()) {
+///     Ok(parts) => parts,
+///     Err(refusal) => return refusal.into_response(),
+/// };
+/// println!("upgrading {}", upgrade.request().path());
+/// // The handler must return the response before the upgrade can complete.
+/// tokio::spawn(async move {
+///     if let Ok(mut ws) = upgrade.await {
+///         let _ = ws.send_text("welcome").await;
+///     }
+/// });
+/// response
+/// # }
+/// ```
+#[must_use = "the WebSocket is only reachable by awaiting the upgrade"]
+#[derive(Debug)]
+pub struct Upgrade {
+    on_upgrade: OnUpgrade,
+    /// Taken when the future completes.
+    config: Option<Config>,
+    /// The extensions agreed in the 101 response, switched on in the connection.
+    negotiated: Option<crate::handshake::Negotiated>,
+    request: Request,
+}
+
+impl Upgrade {
+    /// The validated request: path, query, headers, offered subprotocols.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+}
+
+impl Future for Upgrade {
+    type Output = Result<HyperWebSocket, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let upgraded = ready!(Pin::new(&mut this.on_upgrade).poll(cx)).map_err(io::Error::other)?;
+        let config = this.config.take().unwrap_or_else(Config::for_adapters);
+        // hyper keeps any bytes it read past the request inside `Upgraded`, so frames the client
+        // sent right behind its handshake are not lost.
+        let conn = Connection::new(Role::Server, config);
+        let conn = this.negotiated.take().unwrap_or_default().apply(conn);
+        Poll::Ready(Ok(WebSocket::from_connection(TokioIo::new(upgraded), conn)))
+    }
+}
+
+/// A refused upgrade: why ([`error`](Self::error)) and the response that tells the client
+/// ([`into_response`](Self::into_response)).
+///
+/// # Example
+///
+/// ```
+/// use rfc6455::Error;
+/// use rfc6455::handshake::HandshakeError;
+///
+/// let mut request = http::Request::post("/ws").header("Host", "a").body(())?;
+/// let refusal = rfc6455::hyper::upgrade(&mut request, rfc6455::Config::default()).unwrap_err();
+/// assert!(matches!(refusal.error(), Error::Handshake(HandshakeError::MethodNotAllowed)));
+/// let response = refusal.into_response();
+/// assert_eq!(response.status(), 405);
+/// assert_eq!(response.headers()["allow"], "GET");
+/// # Ok::<(), http::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Refusal {
+    /// Boxed: a `Result` carrying it stays small on the happy path.
+    inner: Box<(Error, http::Response<Body>)>,
+}
+
+impl Refusal {
+    /// Why: [`Error::Handshake`] for an invalid request (the client's fault), [`Error::Rejected`]
+    /// for a [`Reject`] of the application's `decide`, [`Error::Build`] for an [`Accept`] or
+    /// [`Reject`] that could not be written (this server's fault).
+    pub fn error(&self) -> &Error {
+        &self.inner.0
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> http::StatusCode {
+        self.inner.1.status()
+    }
+
+    /// The response to send: for an invalid request, the status and headers RFC 6455 asks for
+    /// (e.g. 426 with `Sec-WebSocket-Version: 13`) and a fixed text body that echoes nothing of
+    /// the request.
+    pub fn into_response(self) -> http::Response<Body> {
+        self.inner.1
+    }
+
+    /// Both parts.
+    pub fn into_parts(self) -> (Error, http::Response<Body>) {
+        *self.inner
+    }
+
+    fn new(error: Error, response: http::Response<Body>) -> Self {
+        Self {
+            inner: Box::new((error, response)),
+        }
+    }
+
+    fn internal(error: BuildError) -> Self {
+        let mut response = http::Response::new(Body::from("Internal Server Error"));
+        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        Self::new(error.into(), response)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "upgrade refused with {}: {}",
+            self.status(),
+            self.error()
+        )
+    }
+}
+
+impl std::error::Error for Refusal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.error())
+    }
+}
+
+/// Turns a complete refusal written by the core (status line, headers, body) into an `http`
+/// response, so the rules for which status carries which header stay in one place.
+///
+/// `Content-Length` is left to hyper, which derives it from the body.
+fn response_from_bytes(bytes: &[u8]) -> http::Response<Body> {
+    let mut storage = [httparse::EMPTY_HEADER; 16];
+    let mut parsed = httparse::Response::new(&mut storage);
+    let head_len = match parsed.parse(bytes) {
+        Ok(httparse::Status::Complete(n)) => n,
+        // The core wrote these bytes; a parse failure would be a bug here, answered with a 500.
+        _ => 0,
+    };
+    let status = parsed
+        .code
+        .filter(|_| head_len > 0)
+        .and_then(|code| http::StatusCode::from_u16(code).ok())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = bytes
+        .get(head_len..)
+        .filter(|_| head_len > 0)
+        .unwrap_or(b"");
+    let mut response = http::Response::new(Body::from(Bytes::copy_from_slice(body)));
+    *response.status_mut() = status;
+    for header in parsed.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        let name = http::HeaderName::from_bytes(header.name.as_bytes());
+        let value = http::HeaderValue::from_bytes(header.value);
+        if let (Ok(name), Ok(value)) = (name, value) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handshake() -> http::request::Builder {
+        http::Request::get("/ws")
+            .header("Host", "example.com")
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+    }
+
+    #[test]
+    fn a_wrong_version_gets_426_with_the_version_we_speak() {
+        let mut request = handshake()
+            .header("Sec-WebSocket-Version", "8")
+            .body(())
+            .unwrap();
+        let refusal = upgrade(&mut request, Config::default()).unwrap_err();
+        assert!(matches!(
+            refusal.error(),
+            Error::Handshake(crate::handshake::HandshakeError::UnsupportedVersion)
+        ));
+        let response = refusal.into_response();
+        assert_eq!(response.status(), 426);
+        assert_eq!(response.headers()["sec-websocket-version"], "13");
+        assert_eq!(response.headers()["upgrade"], "websocket");
+        assert!(response.headers().get("content-length").is_none());
+    }
+
+    #[test]
+    fn a_post_gets_405_with_allow() {
+        let mut request = handshake()
+            .method("POST")
+            .header("Sec-WebSocket-Version", "13")
+            .body(())
+            .unwrap();
+        let response = upgrade(&mut request, Config::default())
+            .unwrap_err()
+            .into_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET");
+    }
+
+    #[test]
+    fn an_unoffered_protocol_is_a_500_not_the_clients_fault() {
+        let mut request = handshake()
+            .header("Sec-WebSocket-Version", "13")
+            .body(())
+            .unwrap();
+        let refusal = upgrade_with(&mut request, Config::default(), |_| {
+            Ok(Accept::new().protocol("x"))
+        })
+        .unwrap_err();
+        assert!(matches!(refusal.error(), Error::Build(_)));
+        assert_eq!(refusal.status(), 500);
+    }
+
+    #[test]
+    fn garbage_bytes_give_a_500() {
+        assert_eq!(response_from_bytes(b"not http").status(), 500);
+    }
+}

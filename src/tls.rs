@@ -1,0 +1,102 @@
+//! `wss://` clients over [rustls](https://docs.rs/rustls) (feature `rustls`):
+//! [RFC 6455 §3](https://www.rfc-editor.org/rfc/rfc6455#section-3) "wss" URIs, and §4.1: "If
+//! /secure/ is true, the client MUST perform a TLS handshake over the connection after opening
+//! the connection and before sending the handshake data [...] the client MUST use the Server
+//! Name Indication extension in the TLS handshake".
+//!
+//! [`connect`] trusts the [webpki roots](https://docs.rs/webpki-roots) (Mozilla's CA list,
+//! compiled in); [`connect_with`] takes a [`rustls::ClientConfig`] of your own, for a private CA
+//! or client certificates. Both send the URL's host as SNI and refuse a certificate that is not
+//! valid for it. The crypto provider is *ring*, chosen explicitly so that another crate enabling
+//! aws-lc-rs in the same build cannot make the choice ambiguous.
+//!
+//! The server side needs nothing from this crate: accept with a `tokio_rustls::TlsAcceptor` and
+//! hand the TLS stream to [`WebSocket::accept_with`](crate::tokio::WebSocket::accept_with); see
+//! `examples/wss_echo_server.rs`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), rfc6455::Error> {
+//! let (mut ws, _response) = rfc6455::tls::connect("wss://echo.example.com/").await?;
+//! ws.send_text("hello").await?;
+//! println!("{:?}", ws.recv().await?);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use crate::connector::{Connector, MaybeTlsStream};
+use crate::error::Error;
+use crate::handshake::Response;
+use crate::tokio::WebSocket;
+
+/// The default client configuration: the webpki roots, the *ring* provider, TLS 1.2 and 1.3, no
+/// ALPN. Built once and shared.
+///
+/// ```
+/// let config = rfc6455::tls::client_config();
+/// assert!(config.alpn_protocols.is_empty());
+/// ```
+pub fn client_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    Arc::clone(CONFIG.get_or_init(|| {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        Arc::new(
+            client_config_builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    }))
+}
+
+/// A [`rustls::ClientConfig`] builder with the *ring* provider and the safe default protocol
+/// versions, ready for your roots: the starting point for [`connect_with`].
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let mut roots = rustls::RootCertStore::empty();
+/// // roots.add(my_ca_certificate)?;
+/// let config = rfc6455::tls::client_config_builder()
+///     .with_root_certificates(roots)
+///     .with_no_client_auth();
+/// let _shared = Arc::new(config);
+/// ```
+pub fn client_config_builder() -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>
+{
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        // Only fails for a provider without a cipher suite for the versions; ring has them all.
+        .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"))
+}
+
+/// Connects to a `wss://` (or `ws://`) URL, trusting the webpki roots, with
+/// [`Config::for_adapters`](crate::Config::for_adapters). For a timeout, headers or another
+/// configuration use a [`Connector`].
+pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    Connector::new().connect(url).await
+}
+
+/// Connects to a `wss://` (or `ws://`) URL with a TLS configuration of your own.
+///
+/// ```no_run
+/// # async fn run(ca: rustls::pki_types::CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+///
+/// let mut roots = rustls::RootCertStore::empty();
+/// roots.add(ca)?;
+/// let tls = rfc6455::tls::client_config_builder()
+///     .with_root_certificates(roots)
+///     .with_no_client_auth();
+/// let (mut ws, _) = rfc6455::tls::connect_with("wss://internal.example:8443/", Arc::new(tls)).await?;
+/// ws.send_text("hello").await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect_with(
+    url: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    Connector::new().tls_config(config).connect(url).await
+}

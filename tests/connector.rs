@@ -1,0 +1,156 @@
+//! Client options (request headers, response headers, connect timeout) and the adapters' default
+//! keepalive, over real loopback sockets.
+#![cfg(feature = "tokio")]
+
+use std::time::Duration;
+
+use rfc6455::connector::Connector;
+use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, Reject};
+use rfc6455::tokio::WebSocket;
+use rfc6455::{Config, Error, Message, ProtocolError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+/// A server for one connection that admits only `Authorization: Bearer t0k` with a session
+/// cookie, sets a cookie of its own, and echoes one message.
+async fn authenticating_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let decide = |request: &rfc6455::handshake::Request| {
+            let headers = request.headers();
+            if headers.get("authorization") != Some(b"Bearer t0k")
+                || headers.get("cookie") != Some(b"session=abc")
+            {
+                return Err(Reject::new(401).header("WWW-Authenticate", "Bearer"));
+            }
+            Ok(Accept::new().header("Set-Cookie", "seen=1"))
+        };
+        let Ok(mut ws) = WebSocket::accept_with(tcp, Config::default(), decide).await else {
+            return;
+        };
+        let message = ws.recv().await.unwrap();
+        ws.send(message).await.unwrap();
+    });
+    url
+}
+
+#[tokio::test]
+async fn request_headers_go_out_and_response_headers_come_back() {
+    let url = authenticating_server().await;
+    let request = ClientRequest::new(&url)
+        .unwrap()
+        .header("Authorization", "Bearer t0k")
+        .header("Cookie", "session=abc");
+    let (mut ws, response) = Connector::new().connect_request(&request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    assert_eq!(response.headers().get("set-cookie"), Some(&b"seen=1"[..]));
+    ws.send_text("authenticated").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::text("authenticated"));
+}
+
+#[tokio::test]
+async fn a_refusal_hands_its_status_and_headers_to_the_caller() {
+    let url = authenticating_server().await;
+    let error = Connector::new().connect(&url).await.unwrap_err();
+    match error {
+        Error::ClientHandshake(ClientHandshakeError::UnexpectedStatus { status, headers }) => {
+            assert_eq!(status, 401);
+            assert_eq!(headers.get("www-authenticate"), Some(&b"Bearer"[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_connect_timeout_bounds_a_server_that_never_answers() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    // Accepts the TCP connection, then says nothing.
+    let server = tokio::spawn(async move { listener.accept().await.unwrap() });
+    let start = Instant::now();
+    let error = Connector::new()
+        .connect_timeout(Duration::from_secs(5))
+        .connect(&url)
+        .await
+        .unwrap_err();
+    match error {
+        Error::Io(e) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_adapters_default_to_keepalive_and_the_core_does_not() {
+    assert_eq!(Config::default().ping_interval, None);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let ws = WebSocket::accept(listener.accept().await.unwrap().0)
+            .await
+            .unwrap();
+        ws.connection().config().ping_interval
+    });
+    let (ws, _) = rfc6455::tokio::connect(&url).await.unwrap();
+    assert_eq!(
+        ws.connection().config().ping_interval,
+        Some(Duration::from_secs(20))
+    );
+    assert_eq!(server.await.unwrap(), Some(Duration::from_secs(20)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_default_tokio_server_pings_a_silent_peer_after_20_s_and_drops_it_after_40() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        // No configuration given: the adapter's default.
+        let mut ws = WebSocket::accept(tcp).await.unwrap();
+        let start = Instant::now();
+        let result = ws.recv().await;
+        (start.elapsed(), result.map_err(|e| e.to_string()))
+    });
+    // A raw client: completes the handshake, then reads and never answers.
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    raw.set_nodelay(true).unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let start = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 256];
+    // The 101 response, then the first Ping: a 0x89 frame after the head.
+    let ping_at = loop {
+        let n = raw.read(&mut buf).await.unwrap();
+        assert_ne!(n, 0);
+        received.extend_from_slice(&buf[..n]);
+        let head_end = received.windows(4).position(|w| w == b"\r\n\r\n");
+        if head_end.is_some_and(|end| received.len() > end + 4) {
+            assert_eq!(received[head_end.unwrap() + 4], 0x89);
+            break start.elapsed();
+        }
+    };
+    assert!(
+        ping_at >= Duration::from_secs(20) && ping_at < Duration::from_secs(21),
+        "{ping_at:?}"
+    );
+    let (elapsed, result) = server.await.unwrap();
+    assert_eq!(
+        result,
+        Err(Error::Protocol(ProtocolError::PongTimeout).to_string())
+    );
+    // 20 s of silence, then the default pong timeout of 20 s.
+    assert!(
+        elapsed >= Duration::from_secs(40) && elapsed < Duration::from_secs(41),
+        "{elapsed:?}"
+    );
+}

@@ -1,0 +1,225 @@
+//! permessage-deflate (RFC 7692) through the connection and over loopback sockets.
+#![cfg(feature = "deflate")]
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use rfc6455::deflate::{DeflateConfig, accept_response, negotiate};
+use rfc6455::frame::{FrameHeader, Parse};
+use rfc6455::handshake::ExtensionOffer;
+use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role};
+
+/// A client and a server that negotiated permessage-deflate with `config` on both sides.
+fn deflate_pair(config: DeflateConfig, max_message: usize) -> (Connection, Connection) {
+    let offers = ExtensionOffer::parse_list(config.offer().as_bytes()).unwrap();
+    let server_params = negotiate(&offers, &config).unwrap();
+    let answer = ExtensionOffer::parse_list(server_params.response().as_bytes()).unwrap();
+    let client_params = accept_response(&answer, &config).unwrap().unwrap();
+    let base = Config::default()
+        .max_message_size(max_message)
+        .deflate(Some(config));
+    let client =
+        Connection::with_mask_seed(Role::Client, base.clone(), SEED).with_deflate(client_params);
+    let server = Connection::new(Role::Server, base).with_deflate(server_params);
+    (client, server)
+}
+
+fn first_header(bytes: &[u8]) -> FrameHeader {
+    match FrameHeader::parse(bytes) {
+        Ok(Parse::Complete(header, _)) => header,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn large_messages_are_compressed_with_rsv1_and_small_ones_are_not() {
+    let (mut client, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let json = r#"{"type":"message","room":"lobby","payload":"hello"}"#.repeat(100);
+    client.send_text(&json).unwrap();
+    let wire = output(&mut client);
+    assert!(first_header(&wire).rsv1, "compressed");
+    assert!(
+        wire.len() < json.len() / 5,
+        "{} bytes for {}",
+        wire.len(),
+        json.len()
+    );
+    server.receive(&wire);
+    assert_eq!(drain(&mut server), vec![Ok(Message::text(json.as_str()))]);
+
+    client.send_text("tiny").unwrap();
+    let wire = output(&mut client);
+    assert!(!first_header(&wire).rsv1, "below the threshold");
+    // The opt-out sends even a large message as it is.
+    client
+        .send_uncompressed(Message::text(json.as_str()))
+        .unwrap();
+    let opted_out = output(&mut client);
+    assert!(!first_header(&opted_out).rsv1);
+    server.receive(&wire);
+    server.receive(&opted_out);
+    assert_eq!(
+        drain(&mut server),
+        vec![Ok(Message::text("tiny")), Ok(Message::text(json.as_str()))]
+    );
+}
+
+#[test]
+fn a_compressed_message_sent_in_fragments_has_rsv1_on_the_first_frame_only() {
+    let (mut client, mut server) = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
+    client.send_binary_fragment(&[1; 3000], false).unwrap();
+    client.send_ping(b"between").unwrap();
+    client.send_binary_fragment(&[2; 3000], true).unwrap();
+    let wire = output(&mut client);
+    let mut rest = &wire[..];
+    let mut rsv1 = Vec::new();
+    while let Ok(Parse::Complete(header, len)) = FrameHeader::parse(rest) {
+        rsv1.push((header.opcode, header.rsv1));
+        rest = &rest[len + header.payload_len as usize..];
+    }
+    use rfc6455::frame::OpCode::*;
+    assert_eq!(
+        rsv1,
+        vec![(Binary, true), (Ping, false), (Continuation, false)]
+    );
+    server.receive(&wire);
+    let mut expected = vec![1; 3000];
+    expected.extend([2; 3000]);
+    assert_eq!(
+        drain(&mut server),
+        vec![
+            Ok(Message::Ping("between".into())),
+            Ok(Message::binary(expected))
+        ]
+    );
+}
+
+#[test]
+fn rsv1_on_a_control_frame_or_continuation_fails() {
+    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    assert_failing(
+        &mut server,
+        &client_frame(0xc9, b""),
+        ProtocolError::ReservedBits,
+    );
+    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let mut wire = client_frame(0x02, b"x");
+    wire.extend(client_frame(0xc0, b"y"));
+    assert_failing(&mut server, &wire, ProtocolError::ReservedBits);
+}
+
+#[test]
+fn a_compression_bomb_closes_with_1009_without_holding_more_than_the_limit() {
+    // 10 MiB of zeros, compressed at the best level by the sender: a few KiB on the wire.
+    let sender_config = DeflateConfig::default().level(9).threshold(0);
+    let (mut client, _) = deflate_pair(sender_config, 64 << 20);
+    client.send_binary(&vec![0; 10 << 20]).unwrap();
+    let bomb = output(&mut client);
+    assert!(bomb.len() < 16 * 1024, "{} bytes", bomb.len());
+    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    server.receive(&bomb);
+    let events = drain(&mut server);
+    assert!(
+        matches!(
+            events[..],
+            [Err(ProtocolError::MessageTooLarge { max: 1_048_576, .. })]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(
+        output(&mut server),
+        server_close(CloseCode::MESSAGE_TOO_BIG)
+    );
+}
+
+#[test]
+fn corrupt_compressed_data_closes_with_1007() {
+    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    assert_failing(
+        &mut server,
+        &client_frame(0xc2, &[0xff; 8]),
+        ProtocolError::InvalidCompressedData,
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_messages_round_trip_compressed_in_any_chunking(
+        messages in proptest::collection::vec(prop_oneof![
+            "\\PC{0,300}".prop_map(Message::from),
+            proptest::collection::vec(0u8..4, 0..5000).prop_map(Message::from),
+        ], 1..10),
+        low_memory in any::<bool>(),
+        chunk in 1usize..200,
+    ) {
+        let config = if low_memory { DeflateConfig::low_memory() } else { DeflateConfig::default() };
+        let (mut client, mut server) = deflate_pair(config.threshold(0), 1 << 20);
+        for message in &messages {
+            client.send(message.clone()).unwrap();
+        }
+        let wire = output(&mut client);
+        let mut received = Vec::new();
+        for piece in wire.chunks(chunk) {
+            server.receive(piece);
+            received.extend(drain(&mut server).into_iter().map(Result::unwrap));
+        }
+        prop_assert_eq!(received, messages.clone());
+        // And back, server to client.
+        for message in &messages {
+            server.send(message.clone()).unwrap();
+        }
+        client.receive(&output(&mut server));
+        let echoed: Vec<_> = drain(&mut client).into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(echoed, messages);
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_client_and_server_negotiate_and_compress() {
+    use futures_util::StreamExt;
+    use rfc6455::tokio::WebSocket;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let config = Config::default().deflate(Some(DeflateConfig::default()));
+        let mut ws = WebSocket::accept_with(stream, config, |request| {
+            assert!(
+                request
+                    .extensions()
+                    .iter()
+                    .any(|e| e.name == "permessage-deflate")
+            );
+            Ok(Default::default())
+        })
+        .await
+        .unwrap();
+        assert!(ws.connection().is_compressed());
+        while let Some(message) = ws.next().await {
+            let message = message.unwrap();
+            if message.is_text() || message.is_binary() {
+                ws.send(message).await.unwrap();
+            }
+        }
+    });
+    let request = rfc6455::handshake::ClientRequest::new(&url).unwrap();
+    let stream =
+        tokio::net::TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+            .await
+            .unwrap();
+    let config = Config::default().deflate(Some(DeflateConfig::default()));
+    let (mut ws, response) = WebSocket::client(stream, &request, config).await.unwrap();
+    assert_eq!(response.extensions()[0].name, "permessage-deflate");
+    assert!(ws.connection().is_compressed());
+    let big = "compressible ".repeat(10_000);
+    ws.send_text(&big).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Message::text(big.as_str()));
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    while ws.next().await.is_some() {}
+    server.await.unwrap();
+}
