@@ -47,6 +47,10 @@ pub struct Config {
     pub close_timeout: Duration,
     /// Fail the connection after this long without a received frame. Default `None`.
     pub idle_timeout: Option<Duration>,
+    /// How long a client may take to send its whole opening request, a defence against peers
+    /// that trickle it (slowloris). Applied by the tokio adapter's `accept`; with the blocking
+    /// adapter, set a read timeout on the stream. Default 10 s.
+    pub handshake_timeout: Option<Duration>,
     /// High-water mark of the send buffer: once this many bytes wait to be written, sends fail
     /// with [`SendError::BufferFull`](crate::SendError::BufferFull) until the transport drains
     /// them, and [`wants_read`](crate::Connection::wants_read) turns false so that replies the
@@ -69,6 +73,7 @@ impl Default for Config {
             pong_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
             idle_timeout: None,
+            handshake_timeout: Some(Duration::from_secs(10)),
             max_send_buffer: 1 << 20,
             #[cfg(feature = "deflate")]
             deflate: None,
@@ -140,6 +145,12 @@ impl Config {
     /// Sets [`idle_timeout`](Self::idle_timeout).
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
         self
     }
 

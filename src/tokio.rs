@@ -123,19 +123,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let mut handshake = ServerHandshake::new();
         // On the heap, not in the future: the task keeps its future's size for its whole life.
         let mut buf = vec![0u8; 4096];
-        let request = loop {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
-            }
-            match handshake.receive(&buf[..n]) {
-                Ok(Some(request)) => break request,
-                Ok(None) => {}
-                Err(error) => {
-                    let _ = write_all_flush(&mut stream, &error.response_bytes()).await;
-                    return Err(error.into());
+        let read_request = async {
+            loop {
+                let n = stream.read(&mut buf).await?;
+                if n == 0 {
+                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                }
+                match handshake.receive(&buf[..n]) {
+                    Ok(Some(request)) => return Ok(request),
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = write_all_flush(&mut stream, &error.response_bytes()).await;
+                        return Err(Error::from(error));
+                    }
                 }
             }
+        };
+        // A peer that trickles its request (slowloris) is dropped after the handshake timeout.
+        let request = match config.handshake_timeout {
+            Some(limit) => tokio::time::timeout(limit, read_request)
+                .await
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "opening handshake timed out")
+                })??,
+            None => read_request.await?,
         };
         let accept = match decide(&request) {
             Ok(accept) => accept,

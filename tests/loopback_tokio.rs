@@ -333,3 +333,31 @@ async fn a_peer_that_stops_answering_pings_is_dropped_within_interval_plus_timeo
         b"\x89\x08\x00\x00\x00\x00\x00\x00\x00\x01\x88\x02\x03\xf3"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_trickles_its_request_is_dropped_after_the_handshake_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let stream = listener.accept().await.unwrap().0;
+        let config = Config::default().handshake_timeout(Some(Duration::from_secs(5)));
+        let start = tokio::time::Instant::now();
+        let result = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await;
+        (result.map(|_| ()), start.elapsed())
+    });
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    // One byte a second: the request would take far longer than the timeout to arrive. The
+    // writes fail once the server has given up and closed the connection.
+    for byte in b"GET / HTTP/1.1\r\nHost: x\r\n".iter().take(10) {
+        if raw.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let (result, elapsed) = server.await.unwrap();
+    assert!(
+        matches!(&result, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut),
+        "{result:?}"
+    );
+    assert_eq!(elapsed, Duration::from_secs(5));
+}
