@@ -1,0 +1,93 @@
+//! permessage-deflate through the connection, in memory: a server compresses a message of typical
+//! JSON text (`compress`, with context takeover), a client inflates one (`decompress`, without
+//! context takeover, so the same frame can be inflated again). Throughput is uncompressed bytes
+//! per second; the compressed size is printed once per size.
+//!
+//! ```text
+//! cargo bench --features deflate --bench deflate
+//! ```
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented pub fn"
+)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rfc6455::deflate::{DeflateConfig, accept_response, negotiate};
+use rfc6455::handshake::ExtensionOffer;
+use rfc6455::{Config, Connection, Role};
+
+const SIZES: [(&str, usize); 3] = [("1KiB", 1 << 10), ("64KiB", 64 << 10), ("1MiB", 1 << 20)];
+
+/// Chat-like JSON: repetitive keys, varying values.
+fn json(size: usize) -> String {
+    let mut out = String::from("[");
+    let mut i = 0u64;
+    while out.len() < size {
+        out.push_str(&format!(
+            r#"{{"type":"message","id":{i},"ts":{},"room":"lobby-{}","payload":{{"user":"user{}","text":"hello number {i}"}}}},"#,
+            1_700_000_000_000u64 + i * 37,
+            i % 7,
+            i % 113
+        ));
+        i += 1;
+    }
+    out.truncate(size);
+    out
+}
+
+fn pair(config: DeflateConfig) -> (Connection, Connection) {
+    let config = config.threshold(0);
+    let offers = ExtensionOffer::parse_list(config.offer().as_bytes()).unwrap();
+    let server_params = negotiate(&offers, &config).unwrap();
+    let answer = ExtensionOffer::parse_list(server_params.response().as_bytes()).unwrap();
+    let client_params = accept_response(&answer, &config).unwrap().unwrap();
+    let base = Config::default().deflate(Some(config));
+    let server = Connection::new(Role::Server, base.clone()).with_deflate(server_params);
+    let client =
+        Connection::with_mask_seed(Role::Client, base, [1; 32]).with_deflate(client_params);
+    (server, client)
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, size) in SIZES {
+        let text = json(size);
+        let mut group = c.benchmark_group(format!("deflate/{name}"));
+        group.throughput(Throughput::Bytes(size as u64));
+
+        let (mut server, _) = pair(DeflateConfig::default());
+        group.bench_function("compress", |b| {
+            b.iter(|| {
+                server.send_text(black_box(&text)).unwrap();
+                let n = server.bytes_to_send().len();
+                server.advance_sent(n);
+            })
+        });
+
+        // Without context takeover every message stands alone, so one compressed frame can be
+        // inflated over and over: this measures inflating only.
+        let (mut server, mut client) = pair(DeflateConfig::low_memory());
+        server.send_text(&text).unwrap();
+        let frame = server.bytes_to_send().to_vec();
+        println!(
+            "deflate/{name}: {size} bytes -> {} on the wire",
+            frame.len()
+        );
+        group.bench_function("decompress", |b| {
+            b.iter(|| {
+                client.receive(black_box(&frame));
+                black_box(client.next_event().unwrap().unwrap());
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);
