@@ -39,14 +39,17 @@ impl Request {
             http::Version::HTTP_11 => {}
             _ => return Err(HandshakeError::UnsupportedHttpVersion),
         }
-        let target = request
-            .uri()
-            .path_and_query()
-            .map_or("/", http::uri::PathAndQuery::as_str);
+        // Rebuilt from path and query: for `http://host?q` the http crate's `path_and_query()`
+        // is `?q`, without the `/` that `path()` supplies (found by the handshake fuzz target).
+        let uri = request.uri();
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(request.method().as_str().as_bytes());
         head.push(b' ');
-        head.extend_from_slice(target.as_bytes());
+        head.extend_from_slice(uri.path().as_bytes());
+        if let Some(query) = uri.query() {
+            head.push(b'?');
+            head.extend_from_slice(query.as_bytes());
+        }
         head.extend_from_slice(b" HTTP/1.1\r\n");
         write_fields(&mut head, request.headers());
         Request::parse(Bytes::from(head))
@@ -180,6 +183,21 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(Request::from_http(&request).unwrap().target(), "/chat");
+    }
+
+    #[test]
+    fn absolute_form_with_an_empty_path_and_a_query() {
+        // Regression from fuzz/regressions/handshake_request-from-http-absolute-form-empty-path.
+        let request = http::Request::get("http://example.com?room=1")
+            .header("Host", "example.com")
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("Sec-WebSocket-Version", "13")
+            .body(())
+            .unwrap();
+        let parsed = Request::from_http(&request).unwrap();
+        assert_eq!((parsed.path(), parsed.query()), ("/", Some("room=1")));
     }
 
     #[test]
