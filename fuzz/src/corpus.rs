@@ -17,7 +17,7 @@ use crate::handshake::{
 pub type Seed = (&'static str, String, Vec<u8>);
 
 /// Every target, in the order the runner uses.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "frame_header",
     "close_payload",
     "mask",
@@ -25,6 +25,7 @@ pub const TARGETS: [&str; 7] = [
     "connection_client",
     "handshake_request",
     "handshake_response",
+    "inflate",
 ];
 
 /// Runs the check of `target` on `data`.
@@ -37,6 +38,7 @@ pub fn check(target: &str, data: &[u8]) {
         "connection_client" => crate::connection::check(Role::Client, data),
         "handshake_request" => crate::handshake::check_request(data),
         "handshake_response" => crate::handshake::check_response(data),
+        "inflate" => crate::inflate::check(data),
         other => panic!("unknown target {other}"),
     }
 }
@@ -51,7 +53,49 @@ pub fn seeds() -> Vec<Seed> {
     connection(&mut out, Role::Client);
     handshake_request(&mut out);
     handshake_response(&mut out);
+    inflate(&mut out);
     out
+}
+
+fn inflate(out: &mut Vec<Seed>) {
+    const T: &str = "inflate";
+    // RFC 7692 §7.2.3.1 "Hello", then the same referencing the first (§7.2.3.2).
+    push(
+        out,
+        T,
+        "rfc7692-hello-twice",
+        [
+            &[0x10u8][..],
+            &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+            &[0xfe],
+            &[0xf2, 0x00, 0x11, 0x00, 0x00],
+        ]
+        .concat(),
+    );
+    // A stored block (§7.2.3.3) and a final block (§7.2.3.4).
+    push(
+        out,
+        T,
+        "rfc7692-stored",
+        [
+            &[0x20u8][..],
+            &[
+                0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+            ],
+        ]
+        .concat(),
+    );
+    push(
+        out,
+        T,
+        "rfc7692-bfinal",
+        [
+            &[0x21u8][..],
+            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+        ]
+        .concat(),
+    );
+    push(out, T, "garbage", [0x01u8, 0xff, 0x00, 0x13, 0x37]);
 }
 
 fn push(out: &mut Vec<Seed>, target: &'static str, name: &str, bytes: impl Into<Vec<u8>>) {

@@ -12,6 +12,7 @@ pub mod close_payload;
 pub mod connection;
 pub mod frame_header;
 pub mod handshake;
+pub mod inflate;
 pub mod mask;
 pub mod model;
 
