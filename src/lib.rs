@@ -47,7 +47,7 @@
 //! [`SendError`] means the application asked for something the protocol forbids;
 //! [`handshake::HandshakeError`] carries the HTTP status to answer a bad request with. The
 //! adapters wrap these and I/O errors in [`Error`].
-// Every module but `mask` forbids unsafe code itself; `mask` allows it only for SIMD.
+// Every module but `mask` forbids raw-pointer code itself; `mask` allows it only for SIMD.
 #![deny(unsafe_code)]
 
 pub mod close;

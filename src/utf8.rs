@@ -107,7 +107,7 @@ impl Utf8Bytes {
 
     /// The text.
     ///
-    /// The bytes were validated when this value was made; since this crate keeps `unsafe` code out
+    /// The bytes were validated when this value was made; since this crate keeps unchecked code out
     /// of everything but masking, the view is re-checked here, which runs at memory speed for
     /// ASCII. Hold on to the `&str` rather than calling this in a loop.
     pub fn as_str(&self) -> &str {
