@@ -28,6 +28,7 @@ use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
 use crate::message::Message;
+use crate::prepared::PreparedMessage;
 
 pub use timers::ReadTimeout;
 
@@ -215,6 +216,13 @@ impl<S: Read + Write> WebSocket<S> {
     /// Sends a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.conn.send_binary(data)?;
+        self.flush_unless_corked()
+    }
+
+    /// Sends a message encoded once for many connections (see [`PreparedMessage`]), like
+    /// [`send`](Self::send).
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.conn.send_prepared(message)?;
         self.flush_unless_corked()
     }
 

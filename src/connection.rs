@@ -21,6 +21,7 @@ use crate::error::{ProtocolError, SendError};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, Parse};
 use crate::mask::apply_mask;
 use crate::message::Message;
+use crate::prepared::PreparedMessage;
 use crate::utf8::{Utf8Bytes, Utf8Validator};
 
 /// Which end of the connection this is. It decides the masking direction (§5.1) and who closes
@@ -754,6 +755,19 @@ impl Connection {
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.check_whole_message()?;
         self.queue_data(OpCode::Binary, true, data, true);
+        Ok(())
+    }
+
+    /// Queues a message encoded once for many connections (see [`PreparedMessage`]).
+    ///
+    /// A server appends the prepared frame's bytes as they are; a client masks a copy of the
+    /// payload. Prepared messages are never compressed.
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        self.check_whole_message()?;
+        match self.role {
+            Role::Server => self.send.extend_from_slice(message.frame()),
+            Role::Client => self.queue_frame(message.opcode(), true, message.payload()),
+        }
         Ok(())
     }
 

@@ -60,6 +60,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod prepared;
 mod utf8;
 
 #[cfg(feature = "std")]
@@ -83,4 +84,5 @@ pub use error::Error;
 pub use error::{ProtocolError, SendError};
 pub use mask::apply_mask;
 pub use message::Message;
+pub use prepared::PreparedMessage;
 pub use utf8::Utf8Bytes;

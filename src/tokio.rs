@@ -48,6 +48,7 @@ use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
 use crate::message::Message;
+use crate::prepared::PreparedMessage;
 
 /// Space offered to each read from the stream.
 const READ_CHUNK: usize = 16 * 1024;
@@ -210,6 +211,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Sends a binary message.
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.inner.conn.send_binary(data)?;
+        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+    }
+
+    /// Sends a message encoded once for many connections (see [`PreparedMessage`]), like
+    /// [`send`](Self::send).
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.inner.conn.send_prepared(message)?;
         poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
     }
 
@@ -575,6 +583,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     /// be parked in another task.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.with(|inner| inner.conn.send(message).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Sends a message encoded once for many connections (see [`PreparedMessage`]) and writes
+    /// it.
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send_prepared(message).map_err(Error::from))?;
         self.flush().await
     }
 

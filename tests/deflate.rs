@@ -223,3 +223,35 @@ async fn tokio_client_and_server_negotiate_and_compress() {
     while ws.next().await.is_some() {}
     server.await.unwrap();
 }
+
+#[test]
+fn prepared_messages_go_out_uncompressed_in_both_roles_and_decode() {
+    let (mut client, mut server) = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
+    let prepared = rfc6455::PreparedMessage::text(&"broadcast ".repeat(50));
+    server.send_prepared(&prepared).unwrap();
+    let wire = output(&mut server);
+    assert!(
+        !first_header(&wire).rsv1,
+        "sent as prepared, not compressed"
+    );
+    assert_eq!(wire, prepared.frame());
+    client.receive(&wire);
+    assert_eq!(
+        client.next_event().unwrap(),
+        Some(Message::text("broadcast ".repeat(50)))
+    );
+
+    client.send_prepared(&prepared).unwrap();
+    let wire = output(&mut client);
+    let header = first_header(&wire);
+    assert!(!header.rsv1);
+    assert!(
+        header.mask.is_some(),
+        "a client masks even a prepared message"
+    );
+    server.receive(&wire);
+    assert_eq!(
+        server.next_event().unwrap(),
+        Some(Message::text("broadcast ".repeat(50)))
+    );
+}
