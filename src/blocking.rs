@@ -149,6 +149,12 @@ impl<S: Read + Write> WebSocket<S> {
     /// Pings are answered automatically and still returned, for applications that track them.
     /// After the peer's Close (returned once as [`Message::Close`]) and the end of the closing
     /// handshake, returns [`Error::Closed`]. Queued output is written before this blocks.
+    ///
+    /// [`Error::Closed`] comes as soon as the transport should close
+    /// ([`Connection::should_close_transport`]); a generic stream cannot be half-closed, so there
+    /// is no linger for the peer's FIN here (see [`Config::close_linger`]). With a `TcpStream`,
+    /// `shutdown(Write)` and reading to the end before dropping it lets the peer's last bytes
+    /// arrive without a reset.
     pub fn read(&mut self) -> Result<Message, Error> {
         loop {
             match self.conn.next_event() {

@@ -45,6 +45,14 @@ pub struct Config {
     /// How long to wait for the peer's Close after ours (and, for a client, for the server to end
     /// the transport afterwards). Default 10 s.
     pub close_timeout: Duration,
+    /// How long, once the transport should close (see
+    /// [`should_close_transport`](crate::Connection::should_close_transport)), to keep reading
+    /// for the peer's end of the stream before giving up on it (see
+    /// [`is_terminated`](crate::Connection::is_terminated)). Closing a socket with unread input
+    /// makes the kernel send a reset, which can destroy our Close frame before the peer reads
+    /// it; half-closing and waiting for the peer's FIN lets both ends finish cleanly. Default
+    /// 2 s; zero turns lingering off.
+    pub close_linger: Duration,
     /// Fail the connection after this long without a received frame. Default `None`.
     pub idle_timeout: Option<Duration>,
     /// How long a client may take to send its whole opening request, a defence against peers
@@ -72,6 +80,7 @@ impl Default for Config {
             ping_interval: None,
             pong_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
+            close_linger: Duration::from_secs(2),
             idle_timeout: None,
             handshake_timeout: Some(Duration::from_secs(10)),
             max_send_buffer: 1 << 20,
@@ -139,6 +148,12 @@ impl Config {
     /// Sets [`close_timeout`](Self::close_timeout).
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`close_linger`](Self::close_linger).
+    pub fn close_linger(mut self, linger: Duration) -> Self {
+        self.close_linger = linger;
         self
     }
 

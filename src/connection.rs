@@ -132,6 +132,8 @@ pub struct Connection {
     input_closed: bool,
     failed: bool,
     eof: bool,
+    /// A timer found the peer unresponsive: no point lingering for its end of the stream.
+    peer_unresponsive: bool,
     timers: Timers,
     /// An error found by a timer, reported by the next `next_event`.
     timeout_error: Option<ProtocolError>,
@@ -160,6 +162,10 @@ struct Timers {
     /// When the close timer started: after our Close went out, or the handshake finished and a
     /// client waits for the server to end the transport.
     closing_since: Option<Instant>,
+    /// When lingering for the peer's end of stream started.
+    linger_since: Option<Instant>,
+    /// The linger ran out without the peer ending the stream.
+    linger_over: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -224,6 +230,7 @@ impl Connection {
             input_closed: false,
             failed: false,
             eof: false,
+            peer_unresponsive: false,
             timers: Timers::default(),
             timeout_error: None,
         }
@@ -633,6 +640,13 @@ impl Connection {
             }
             return;
         }
+        if self.lingers() {
+            let since = *self.timers.linger_since.get_or_insert(now);
+            if now >= since + self.config.close_linger {
+                self.timers.linger_over = true;
+            }
+            return;
+        }
         if self.state != State::Open {
             return;
         }
@@ -674,6 +688,13 @@ impl Connection {
                     .map_or(now, |since| since + self.config.close_timeout),
             );
         }
+        if self.lingers() {
+            return Some(
+                self.timers
+                    .linger_since
+                    .map_or(now, |since| since + self.config.close_linger),
+            );
+        }
         if self.state != State::Open {
             return None;
         }
@@ -707,13 +728,25 @@ impl Connection {
         }
     }
 
+    /// Whether the linger runs: the transport should close, but the peer may still end its side
+    /// of the stream cleanly.
+    fn lingers(&self) -> bool {
+        self.should_close_transport()
+            && !self.eof
+            && !self.peer_unresponsive
+            && !self.timers.linger_over
+            && !self.config.close_linger.is_zero()
+    }
+
     fn fail_on_timer(&mut self, error: ProtocolError) {
+        self.peer_unresponsive = true;
         let error = self.fail(error);
         self.timeout_error = Some(error);
     }
 
     /// The close timer expired: stop waiting for the peer.
     fn give_up_closing(&mut self) {
+        self.peer_unresponsive = true;
         self.state = State::Closed;
         self.input_closed = true;
         self.failed = true;
@@ -1002,5 +1035,43 @@ impl Connection {
     /// true only at end of input.
     pub fn should_close_transport(&self) -> bool {
         self.state == State::Closed && (self.failed || self.eof || self.role == Role::Server)
+    }
+
+    /// Whether the transport may be released now: it should close
+    /// ([`should_close_transport`](Self::should_close_transport)) and the peer ended its side of
+    /// the stream, or a timer found it unresponsive, or [`Config::close_linger`] ran out.
+    ///
+    /// Between the two, shut down the transport's write side (TCP `shutdown(Write)`, which sends
+    /// a FIN: a server closes first, as §7.1.1 asks) and keep reading: bytes that still arrive are
+    /// discarded, and the peer's FIN ends the wait. Dropping a socket at once is also correct,
+    /// but unread input makes the kernel answer with a reset, which can destroy the Close frame
+    /// before the peer reads it. The linger runs on [`handle_timeout`](Self::handle_timeout);
+    /// without a clock, only the end of the stream ends it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use rfc6455::{CloseCode, Config, Connection, Role};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// let start = Instant::now();
+    /// server.handle_timeout(start);
+    /// server.close(CloseCode::NORMAL, "bye")?;
+    /// // The client's masked Close (code 1000, empty reason).
+    /// server.receive(b"\x88\x82\x00\x00\x00\x00\x03\xe8");
+    /// server.next_event()?;
+    /// assert!(server.should_close_transport()); // shut down the write side...
+    /// assert!(!server.is_terminated()); // ...and wait for the client's FIN
+    /// assert_eq!(server.poll_timeout(), Some(start)); // the linger starts at the next tick
+    /// server.handle_timeout(start);
+    /// assert_eq!(server.poll_timeout(), Some(start + Duration::from_secs(2)));
+    /// server.handle_timeout(start + Duration::from_secs(2));
+    /// assert!(server.is_terminated()); // the default 2 s linger ran out
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn is_terminated(&self) -> bool {
+        self.should_close_transport() && !self.lingers()
     }
 }

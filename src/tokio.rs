@@ -87,7 +87,9 @@ pub struct WebSocket<S> {
 struct Inner<S> {
     stream: S,
     conn: Connection,
-    /// The transport has been shut down after the connection closed.
+    /// Our side of the transport has been shut down (a FIN sent) after the connection closed.
+    shut_down: bool,
+    /// The connection is over: shut down, and the peer's end of the stream seen or given up on.
     finished: bool,
     /// Wakes the reader at the connection's next timer deadline; allocated only while one is due.
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -100,6 +102,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             inner: Inner {
                 stream,
                 conn,
+                shut_down: false,
                 finished: false,
                 sleep: None,
             },
@@ -363,10 +366,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 if !self.conn.bytes_to_send().is_empty() {
                     return Poll::Pending;
                 }
-                // Ignore shutdown errors: the connection is over either way.
-                let _ = ready!(Pin::new(&mut self.stream).poll_shutdown(cx));
-                self.finished = true;
-                return Poll::Ready(None);
+                if !self.shut_down {
+                    // Half-close (our FIN); ignore errors: the connection is over either way.
+                    let _ = ready!(Pin::new(&mut self.stream).poll_shutdown(cx));
+                    self.shut_down = true;
+                }
+                // Then linger: read (and discard) until the peer's FIN or the linger runs out.
+                if self.conn.is_terminated() {
+                    self.finished = true;
+                    return Poll::Ready(None);
+                }
             }
             match ready!(self.poll_read(cx)) {
                 Ok(0) => self.conn.receive_eof(),
@@ -412,7 +421,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         let config = self.conn.config();
         config.ping_interval.is_some()
             || config.idle_timeout.is_some()
-            || !self.conn.config().close_timeout.is_zero()
+            || !config.close_timeout.is_zero()
+            || !config.close_linger.is_zero()
     }
 
     /// Runs the connection's timers: fires what is due and arms a sleep for the next deadline.

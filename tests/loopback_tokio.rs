@@ -361,3 +361,89 @@ async fn a_client_that_trickles_its_request_is_dropped_after_the_handshake_timeo
     );
     assert_eq!(elapsed, Duration::from_secs(5));
 }
+
+/// A raw client's opening handshake with `addr`, the 101 read and discarded.
+async fn raw_client(addr: std::net::SocketAddr) -> TcpStream {
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        tokio::io::AsyncReadExt::read_exact(&mut raw, &mut byte)
+            .await
+            .unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    raw
+}
+
+/// A server for one connection that collects what it receives until its stream ends.
+async fn collecting_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<Vec<Message>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let stream = listener.accept().await.unwrap().0;
+        let mut ws = WebSocket::accept(stream).await.unwrap();
+        let mut messages = Vec::new();
+        while let Some(message) = ws.next().await {
+            messages.push(message.unwrap());
+        }
+        messages
+    });
+    (addr, server)
+}
+
+const CLIENT_CLOSE_1000: &[u8] = b"\x88\x82\x00\x00\x00\x00\x03\xe8";
+
+#[tokio::test]
+async fn after_the_closing_handshake_the_server_sends_its_fin_and_waits_for_the_clients() {
+    let (addr, server) = collecting_server().await;
+    let mut raw = raw_client(addr).await;
+    raw.write_all(CLIENT_CLOSE_1000).await.unwrap();
+    // The server's Close echo, then its FIN: the stream ends while the server still reads.
+    let mut received = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut raw, &mut received)
+        .await
+        .unwrap();
+    assert_eq!(received, b"\x88\x02\x03\xe8");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!server.is_finished(), "the server waits for the client's FIN");
+    // Bytes after the Close are read and discarded; then the client's FIN ends the wait.
+    raw.write_all(b"ignored").await.unwrap();
+    let started = std::time::Instant::now();
+    drop(raw);
+    let messages = tokio::time::timeout(Duration::from_secs(1), server)
+        .await
+        .expect("the client's FIN ends the server's wait at once")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(
+        messages,
+        vec![Message::Close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: "".into()
+        }))]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_never_sends_its_fin_is_dropped_after_the_linger() {
+    let (addr, server) = collecting_server().await;
+    let mut raw = raw_client(addr).await;
+    let start = tokio::time::Instant::now();
+    raw.write_all(CLIENT_CLOSE_1000).await.unwrap();
+    let messages = server.await.unwrap();
+    assert_eq!(messages.len(), 1);
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_millis(2100),
+        "the default linger is 2 s: {elapsed:?}"
+    );
+    drop(raw);
+}

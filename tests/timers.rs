@@ -156,6 +156,72 @@ fn a_client_stops_waiting_for_the_server_to_end_the_transport() {
     assert!(client.should_close_transport());
 }
 
+/// A server that completed a closing handshake the client started, at `start`.
+fn server_after_closing_handshake(config: Config) -> (Connection, Instant) {
+    let mut server = Connection::new(Role::Server, config);
+    let start = Instant::now();
+    server.handle_timeout(start);
+    server.receive(&client_frame(0x88, &1000u16.to_be_bytes()));
+    assert!(matches!(drain(&mut server)[..], [Ok(Message::Close(_))]));
+    assert!(server.should_close_transport());
+    (server, start)
+}
+
+#[test]
+fn a_server_lingers_for_the_clients_fin_after_the_closing_handshake() {
+    let (mut server, start) = server_after_closing_handshake(Config::default());
+    assert!(!server.is_terminated(), "waits for the client's FIN");
+    server.handle_timeout(start + SECOND);
+    // Late bytes are discarded, not buffered.
+    server.receive(&client_frame(0x82, &[0; 1000]));
+    assert_eq!(server.read_buffer().len(), 0);
+    assert!(!server.is_terminated());
+    server.receive_eof();
+    assert!(server.is_terminated(), "the FIN ends the wait at once");
+    assert_eq!(server.poll_timeout(), None);
+}
+
+#[test]
+fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
+    let config = Config::default().close_linger(3 * SECOND);
+    let (mut server, start) = server_after_closing_handshake(config);
+    // Step the clock as an event loop would.
+    let mut now = start;
+    while !server.is_terminated() {
+        now = server.poll_timeout().expect("the linger timer runs");
+        server.handle_timeout(now);
+    }
+    assert_eq!(now - start, 3 * SECOND);
+}
+
+#[test]
+fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
+    let (server, _) = server_after_closing_handshake(Config::default().close_linger(Duration::ZERO));
+    assert!(server.is_terminated());
+
+    // A peer that stopped answering pings will not send a FIN either.
+    let (mut server, start) = keepalive_server();
+    server.handle_timeout(start + 20 * SECOND);
+    server.handle_timeout(start + 30 * SECOND);
+    assert_eq!(server.next_event(), Err(ProtocolError::PongTimeout));
+    assert!(server.is_terminated());
+}
+
+#[test]
+fn a_server_that_fails_the_connection_lingers_so_its_close_frame_arrives() {
+    let mut server = Connection::new(Role::Server, Config::default());
+    let start = Instant::now();
+    server.handle_timeout(start);
+    // An unmasked frame: a protocol error.
+    server.receive(b"\x81\x02hi");
+    assert_eq!(server.next_event(), Err(ProtocolError::UnmaskedFrame));
+    assert!(server.should_close_transport());
+    assert!(!server.is_terminated());
+    server.handle_timeout(start);
+    server.handle_timeout(start + 2 * SECOND);
+    assert!(server.is_terminated(), "the default linger is 2 s");
+}
+
 #[test]
 fn sends_past_the_high_water_mark_are_refused_until_drained() {
     let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(1000));
