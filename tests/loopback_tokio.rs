@@ -413,7 +413,10 @@ async fn after_the_closing_handshake_the_server_sends_its_fin_and_waits_for_the_
         .unwrap();
     assert_eq!(received, b"\x88\x02\x03\xe8");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!server.is_finished(), "the server waits for the client's FIN");
+    assert!(
+        !server.is_finished(),
+        "the server waits for the client's FIN"
+    );
     // Bytes after the Close are read and discarded; then the client's FIN ends the wait.
     raw.write_all(b"ignored").await.unwrap();
     let started = std::time::Instant::now();

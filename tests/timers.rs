@@ -196,7 +196,8 @@ fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
 
 #[test]
 fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
-    let (server, _) = server_after_closing_handshake(Config::default().close_linger(Duration::ZERO));
+    let (server, _) =
+        server_after_closing_handshake(Config::default().close_linger(Duration::ZERO));
     assert!(server.is_terminated());
 
     // A peer that stopped answering pings will not send a FIN either.
