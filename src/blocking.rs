@@ -11,7 +11,8 @@
 //! queued in one `write` before it blocks on the stream. A send made when no input is pending is
 //! written at once, and so is any send once [`CORK_LIMIT`] bytes are queued. The obvious loop,
 //! `read` a message then `send` it, therefore costs one `write` per batch of messages that arrived
-//! together, not one per message.
+//! together, not one per message. An application that stops calling `read` while messages are
+//! still buffered should call [`flush`](WebSocket::flush).
 #![forbid(unsafe_code)]
 
 mod timers;

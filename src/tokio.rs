@@ -16,6 +16,11 @@
 //! per batch of messages that arrived together. [`flush`](WebSocket::flush) and
 //! [`close`](WebSocket::close) always write. A send with no input pending is written at once.
 //!
+//! So a corked reply waits only while the application works through messages that have already
+//! arrived. An application that stops receiving while some are still buffered (say, to await
+//! something else between two `recv`s) should call [`flush`](WebSocket::flush) first. The split
+//! [`WebSocketWriter`] never corks. `tests/corking.rs` counts the `write` calls.
+//!
 //! # Cancel safety
 //!
 //! [`recv`](WebSocket::recv) (and `StreamExt::next`) is cancel-safe: bytes read from the stream

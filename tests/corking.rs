@@ -1,0 +1,241 @@
+//! The adapters' write coalescing, counted at the stream: echoes of messages that arrived together
+//! go out in one `write`, and a send with no input pending is written at once.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use rfc6455::{Config, Connection, Message, Role};
+
+/// Sizes of the writes a stream saw, shared with the test.
+type Writes = Arc<Mutex<Vec<usize>>>;
+
+/// `count` masked binary frames of `size` bytes each, in one buffer, and the server frames that
+/// echo them.
+fn frames(count: usize, size: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut input = Vec::new();
+    let mut echo = Vec::new();
+    for i in 0..count {
+        let payload: Vec<u8> = (0..size).map(|j| (i * 31 + j) as u8).collect();
+        input.extend(client_frame(0x82, &payload));
+        echo.extend(frame(0x82, &payload, None));
+    }
+    (input, echo)
+}
+
+mod blocking {
+    use super::*;
+    use rfc6455::blocking::WebSocket;
+
+    /// Reads from a fixed input (then reports the end of the stream); records every write.
+    struct Recording {
+        input: io::Cursor<Vec<u8>>,
+        output: Vec<u8>,
+        writes: Writes,
+    }
+
+    impl Read for Recording {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Recording {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.writes.lock().unwrap().push(buf.len());
+            self.output.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn server(input: Vec<u8>) -> (WebSocket<Recording>, Writes) {
+        let writes = Writes::default();
+        let stream = Recording {
+            input: io::Cursor::new(input),
+            output: Vec::new(),
+            writes: Arc::clone(&writes),
+        };
+        let conn = Connection::new(Role::Server, Config::default());
+        (WebSocket::from_connection(stream, conn), writes)
+    }
+
+    #[test]
+    fn echoes_of_messages_that_arrived_together_are_written_in_one_write() {
+        let (input, echo) = frames(100, 20);
+        let (mut ws, writes) = server(input);
+        // The obvious loop.
+        for _ in 0..100 {
+            let message = ws.read().unwrap();
+            ws.send(message).unwrap();
+        }
+        assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
+        assert_eq!(ws.get_ref().output, echo);
+    }
+
+    #[test]
+    fn a_send_with_no_input_pending_is_written_at_once() {
+        let (mut ws, writes) = server(Vec::new());
+        ws.send(Message::text("now")).unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![5]);
+        assert_eq!(ws.get_ref().output, b"\x81\x03now");
+    }
+
+    #[test]
+    fn a_reply_corked_behind_pending_input_goes_out_on_flush() {
+        let (input, _) = frames(2, 20);
+        let (mut ws, writes) = server(input);
+        let first = ws.read().unwrap();
+        ws.send(first).unwrap();
+        assert!(
+            writes.lock().unwrap().is_empty(),
+            "corked: a frame is pending"
+        );
+        ws.flush().unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![22]);
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod tokio_adapter {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use rfc6455::tokio::WebSocket;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
+
+    /// A duplex stream that records the size of every write.
+    struct Recording {
+        inner: DuplexStream,
+        writes: Writes,
+    }
+
+    impl AsyncRead for Recording {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Recording {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+            if let Poll::Ready(Ok(n)) = result {
+                self.writes.lock().unwrap().push(n);
+            }
+            result
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    /// A server over a recording stream, and the client's end of the pipe.
+    fn server() -> (WebSocket<Recording>, DuplexStream, Writes) {
+        let (client, inner) = tokio::io::duplex(4 << 20);
+        let writes = Writes::default();
+        let stream = Recording {
+            inner,
+            writes: Arc::clone(&writes),
+        };
+        let conn = Connection::new(Role::Server, Config::default());
+        (WebSocket::from_connection(stream, conn), client, writes)
+    }
+
+    #[tokio::test]
+    async fn echoes_of_messages_that_arrived_together_are_written_in_one_write() {
+        let (mut ws, mut client, writes) = server();
+        let (input, echo) = frames(100, 20);
+        client.write_all(&input).await.unwrap();
+        // The obvious loop, through `Stream` and `Sink` as tokio-tungstenite users write it.
+        for _ in 0..100 {
+            let message = ws.next().await.unwrap().unwrap();
+            ws.send(message).await.unwrap();
+        }
+        assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
+        let mut received = vec![0; echo.len()];
+        client.read_exact(&mut received).await.unwrap();
+        assert_eq!(received, echo);
+    }
+
+    #[tokio::test]
+    async fn input_larger_than_one_read_is_echoed_in_one_write_per_read() {
+        let (mut ws, mut client, writes) = server();
+        // 26,000 bytes of input: two reads of at most 16 KiB.
+        let (input, echo) = frames(1000, 20);
+        client.write_all(&input).await.unwrap();
+        for _ in 0..1000 {
+            let message = ws.recv().await.unwrap();
+            ws.send(message).await.unwrap();
+        }
+        let writes = writes.lock().unwrap().clone();
+        assert_eq!(writes.iter().sum::<usize>(), echo.len());
+        assert!(writes.len() <= 2, "{writes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_send_with_no_input_pending_is_written_at_once() {
+        let (mut ws, mut client, writes) = server();
+        ws.send_text("now").await.unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![5]);
+        let mut received = [0; 5];
+        client.read_exact(&mut received).await.unwrap();
+        assert_eq!(&received, b"\x81\x03now");
+    }
+
+    #[tokio::test]
+    async fn a_corked_reply_goes_out_on_flush_or_with_the_next_uncorked_send() {
+        let (mut ws, mut client, writes) = server();
+        let (input, _) = frames(3, 20);
+        client.write_all(&input).await.unwrap();
+        let first = ws.recv().await.unwrap();
+        ws.send(first).await.unwrap();
+        assert!(
+            writes.lock().unwrap().is_empty(),
+            "corked: two frames pending"
+        );
+        ws.flush().await.unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![22]);
+        // The last message's echo is corked behind nothing: written at once.
+        let second = ws.recv().await.unwrap();
+        ws.send(second).await.unwrap();
+        let third = ws.recv().await.unwrap();
+        ws.send(third).await.unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![22, 44]);
+    }
+
+    #[tokio::test]
+    async fn a_recv_that_would_wait_writes_the_corked_replies_first() {
+        let (mut ws, mut client, writes) = server();
+        let (input, _) = frames(2, 20);
+        client.write_all(&input).await.unwrap();
+        let first = ws.recv().await.unwrap();
+        ws.send(first).await.unwrap();
+        let _second = ws.recv().await.unwrap();
+        assert!(writes.lock().unwrap().is_empty());
+        // Nothing more arrives: before waiting for input, recv writes what is queued.
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), ws.recv()).await;
+        assert!(waited.is_err(), "no input, so recv waits");
+        assert_eq!(*writes.lock().unwrap(), vec![22]);
+        let mut received = [0; 22];
+        client.read_exact(&mut received).await.unwrap();
+    }
+}
