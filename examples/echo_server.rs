@@ -6,6 +6,8 @@
 //!
 //! The loop is the obvious one; write batching happens inside the adapter.
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use rfc6455::Config;
 use rfc6455::tokio::WebSocket;
@@ -18,24 +20,27 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     println!("echo server listening on ws://{}", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        });
-    }
-}
-
-async fn serve(stream: TcpStream) -> Result<(), rfc6455::Error> {
-    stream.set_nodelay(true)?;
     let config = Config::default().max_message_size(64 << 20);
     // Compress every echo, small ones too: the Autobahn TestSuite's compression cases expect it.
     #[cfg(feature = "deflate")]
     let config = config.deflate(Some(
         rfc6455::deflate::DeflateConfig::default().threshold(0),
     ));
+    // One configuration shared by every connection, rather than a copy in each.
+    let config = Arc::new(config);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let config = Arc::clone(&config);
+        tokio::spawn(async move {
+            if let Err(error) = serve(stream, config).await {
+                eprintln!("connection ended: {error}");
+            }
+        });
+    }
+}
+
+async fn serve(stream: TcpStream, config: Arc<Config>) -> Result<(), rfc6455::Error> {
+    stream.set_nodelay(true)?;
     let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await?;
     while let Some(message) = ws.next().await {
         let message = message?;

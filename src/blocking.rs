@@ -19,6 +19,7 @@ mod timers;
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 
 use crate::close::CloseCode;
 use crate::config::Config;
@@ -86,10 +87,15 @@ impl<S: Read + Write> WebSocket<S> {
     ///
     /// An invalid request is answered with the matching error status (400, 405, 426, 431) and
     /// returned as [`Error::Handshake`]; a rejection as [`Error::Rejected`].
-    pub fn accept_with<F>(mut stream: S, config: Config, decide: F) -> Result<Self, Error>
+    pub fn accept_with<F>(
+        mut stream: S,
+        config: impl Into<Arc<Config>>,
+        decide: F,
+    ) -> Result<Self, Error>
     where
         F: FnOnce(&Request) -> Result<Accept, Reject>,
     {
+        let config = config.into();
         let mut handshake = ServerHandshake::new();
         let mut buf = vec![0u8; 4096];
         let request = loop {
@@ -126,8 +132,9 @@ impl<S: Read + Write> WebSocket<S> {
     pub fn client(
         mut stream: S,
         request: &ClientRequest,
-        config: Config,
+        config: impl Into<Arc<Config>>,
     ) -> Result<(Self, Response), Error> {
+        let config = config.into();
         let request = offer_extensions(request, &config);
         let mut handshake = ClientHandshake::new(&request)?;
         write_all_flush(&mut stream, handshake.request_bytes())?;

@@ -11,6 +11,10 @@ pub const ADAPTER_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// Construct with [`Config::default`] and adjust with the builder methods; the type is
 /// `#[non_exhaustive]` so that options can be added without breaking callers.
 ///
+/// Everything that takes a configuration takes `impl Into<Arc<Config>>`: pass a `Config` for one
+/// connection, or build an `Arc<Config>` once and clone it into each connection of a server, so
+/// that ten thousand connections hold one copy of it (about 150 bytes each saved).
+///
 /// # Example
 ///
 /// ```

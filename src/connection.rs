@@ -9,6 +9,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -112,7 +113,8 @@ struct Assembly {
 /// ```
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// Shared between connections when the caller passes an `Arc<Config>`.
+    config: Arc<Config>,
     state: State,
     recv: BytesMut,
     send: BytesMut,
@@ -198,7 +200,7 @@ impl Connection {
     ///
     /// In the client role, if the operating system's random source fails; use
     /// [`with_mask_seed`](Self::with_mask_seed) to supply the seed yourself.
-    pub fn new(role: Role, config: Config) -> Self {
+    pub fn new(role: Role, config: impl Into<Arc<Config>>) -> Self {
         let mut seed = [0u8; 32];
         if role == Role::Client {
             #[allow(
@@ -213,10 +215,10 @@ impl Connection {
     /// A connection whose client mask keys come from a CSPRNG seeded with `seed` (the server
     /// role ignores it). Tests use a fixed seed to assert exact masked bytes; production code
     /// must use a secret random seed.
-    pub fn with_mask_seed(role: Role, config: Config, seed: [u8; 32]) -> Self {
+    pub fn with_mask_seed(role: Role, config: impl Into<Arc<Config>>, seed: [u8; 32]) -> Self {
         Self {
             role,
-            config,
+            config: config.into(),
             state: State::Open,
             recv: BytesMut::new(),
             send: BytesMut::new(),

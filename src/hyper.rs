@@ -52,6 +52,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -103,7 +104,7 @@ pub type HyperWebSocket = WebSocket<TokioIo<Upgraded>>;
 /// ```
 pub fn upgrade<B>(
     request: &mut http::Request<B>,
-    config: Config,
+    config: impl Into<Arc<Config>>,
 ) -> Result<(http::Response<Body>, Upgrade), Refusal> {
     upgrade_with(request, config, |_| Ok(Accept::new()))
 }
@@ -145,7 +146,7 @@ pub fn upgrade<B>(
 /// ```
 pub fn upgrade_with<B, F>(
     request: &mut http::Request<B>,
-    config: Config,
+    config: impl Into<Arc<Config>>,
     decide: F,
 ) -> Result<(http::Response<Body>, Upgrade), Refusal>
 where
@@ -167,6 +168,7 @@ where
             });
         }
     };
+    let config = config.into();
     let (accept, negotiated) = crate::handshake::negotiate(&validated, accept, &config);
     let response = validated
         .accept_http(&accept)
@@ -228,7 +230,7 @@ pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
 pub struct Upgrade {
     on_upgrade: OnUpgrade,
     /// Taken when the future completes.
-    config: Option<Config>,
+    config: Option<Arc<Config>>,
     /// The extensions agreed in the 101 response, switched on in the connection.
     negotiated: Option<crate::handshake::Negotiated>,
     request: Request,
@@ -247,7 +249,10 @@ impl Future for Upgrade {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let upgraded = ready!(Pin::new(&mut this.on_upgrade).poll(cx)).map_err(io::Error::other)?;
-        let config = this.config.take().unwrap_or_else(Config::for_adapters);
+        let config = this
+            .config
+            .take()
+            .unwrap_or_else(|| Arc::new(Config::for_adapters()));
         // hyper keeps any bytes it read past the request inside `Upgraded`, so frames the client
         // sent right behind its handshake are not lost.
         let conn = Connection::new(Role::Server, config);

@@ -116,8 +116,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 
     /// Performs the server side of the opening handshake with [`Config::for_adapters`] (a
     /// keepalive Ping after 20 s of silence), accepting any valid request without a subprotocol.
-    pub async fn accept(stream: S) -> Result<Self, Error> {
-        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default())).await
+    pub fn accept(stream: S) -> impl Future<Output = Result<Self, Error>> {
+        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default()))
     }
 
     /// Performs the server side of the opening handshake; `decide` sees the validated request and
@@ -125,7 +125,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     ///
     /// An invalid request is answered with the matching error status (400, 405, 426, 431) and
     /// returned as [`Error::Handshake`]; a rejection as [`Error::Rejected`].
-    pub async fn accept_with<F>(mut stream: S, config: Config, decide: F) -> Result<Self, Error>
+    pub fn accept_with<F>(
+        stream: S,
+        config: impl Into<Arc<Config>>,
+        decide: F,
+    ) -> impl Future<Output = Result<Self, Error>>
+    where
+        F: FnOnce(&Request) -> Result<Accept, Reject>,
+    {
+        // On the heap, and boxed at once (this is not an `async fn`): a task keeps the size of its
+        // future's largest state for its whole life, and the handshake's state, arguments
+        // included, is larger than the open connection's.
+        Box::pin(Self::server_handshake(stream, config.into(), decide))
+    }
+
+    async fn server_handshake<F>(
+        mut stream: S,
+        config: Arc<Config>,
+        decide: F,
+    ) -> Result<Self, Error>
     where
         F: FnOnce(&Request) -> Result<Accept, Reject>,
     {
@@ -176,8 +194,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     pub async fn client(
         mut stream: S,
         request: &ClientRequest,
-        config: Config,
+        config: impl Into<Arc<Config>>,
     ) -> Result<(Self, Response), Error> {
+        let config = config.into();
         let request = offer_extensions(request, &config);
         let mut handshake = ClientHandshake::new(&request)?;
         write_all_flush(&mut stream, handshake.request_bytes()).await?;

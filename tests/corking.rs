@@ -168,7 +168,7 @@ mod tokio_adapter {
         // The obvious loop, through `Stream` and `Sink` as tokio-tungstenite users write it.
         for _ in 0..100 {
             let message = ws.next().await.unwrap().unwrap();
-            ws.send(message).await.unwrap();
+            SinkExt::send(&mut ws, message).await.unwrap();
         }
         assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
         let mut received = vec![0; echo.len()];

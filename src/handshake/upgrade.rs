@@ -6,6 +6,8 @@ use super::{
     Accept, BuildError, ClientHandshake, ClientHandshakeError, ClientRequest, Request, Response,
     ServerHandshake,
 };
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::connection::{Connection, Role};
 
@@ -39,8 +41,9 @@ impl ServerHandshake {
         &mut self,
         request: &Request,
         accept: Accept,
-        config: Config,
+        config: impl Into<Arc<Config>>,
     ) -> Result<Connection, BuildError> {
+        let config = config.into();
         let (accept, negotiated) = negotiate(request, accept, &config);
         let response = request.accept(&accept)?;
         let mut conn = Connection::new(Role::Server, config);
@@ -99,8 +102,9 @@ impl ClientHandshake {
     pub fn connect(
         &mut self,
         response: &Response,
-        config: Config,
+        config: impl Into<Arc<Config>>,
     ) -> Result<Connection, ClientHandshakeError> {
+        let config = config.into();
         #[cfg(feature = "deflate")]
         let deflate = match &config.deflate {
             Some(deflate) => crate::deflate::accept_response(response.extensions(), deflate)
