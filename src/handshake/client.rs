@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{Bytes, BytesMut};
 
-use super::head::{HeadReader, httparse_reason};
+use super::head::{HeadExchange, httparse_reason};
 use super::url::WsUrl;
 use super::{
     BuildError, ClientHandshakeError, DEFAULT_MAX_HEADER_BYTES, ExtensionOffer, Headers,
@@ -188,19 +188,7 @@ pub struct ClientHandshake {
     expected_accept: String,
     protocols: Vec<String>,
     extension_names: Vec<String>,
-    reader: HeadReader,
-    state: State,
-}
-
-/// Where a [`ClientHandshake`] is.
-#[derive(Debug)]
-enum State {
-    /// Waiting for the rest of the response head.
-    Reading,
-    /// The response was handed out; later bytes are leftover.
-    Done,
-    /// The response was refused; the same error is returned from now on.
-    Failed(ClientHandshakeError),
+    head: HeadExchange<ClientHandshakeError>,
 }
 
 impl ClientHandshake {
@@ -295,15 +283,14 @@ impl ClientHandshake {
             key,
             protocols: request.protocols.clone(),
             extension_names,
-            reader: HeadReader::new(DEFAULT_MAX_HEADER_BYTES),
-            state: State::Reading,
+            head: HeadExchange::new(DEFAULT_MAX_HEADER_BYTES),
         })
     }
 
     /// Sets the largest response head accepted, in bytes, status line and empty line included
     /// (default [`DEFAULT_MAX_HEADER_BYTES`](super::DEFAULT_MAX_HEADER_BYTES), 8 KiB).
     pub fn with_max_header_bytes(mut self, limit: usize) -> Self {
-        self.reader.set_limit(limit);
+        self.head.reader().set_limit(limit);
         self
     }
 
@@ -324,38 +311,21 @@ impl ClientHandshake {
     /// returned again by every later call. After the response has been returned, further bytes
     /// are appended to the leftover and `Ok(None)` is returned.
     pub fn receive(&mut self, data: &[u8]) -> Result<Option<Response>, ClientHandshakeError> {
-        match &self.state {
-            State::Failed(error) => return Err(error.clone()),
-            State::Done => {
-                // The reader is done: this only appends to the leftover.
-                let _ = self.reader.push(data);
-                return Ok(None);
-            }
-            State::Reading => {}
-        }
-        let result = match self.reader.push(data) {
-            Ok(None) => return Ok(None),
-            Ok(Some(head)) => self.validate(head),
-            Err(too_large) => Err(ClientHandshakeError::HeadTooLarge {
-                limit: too_large.limit,
-            }),
+        let head = match self
+            .head
+            .push(data, |limit| ClientHandshakeError::HeadTooLarge { limit })?
+        {
+            Some(head) => head,
+            None => return Ok(None),
         };
-        match result {
-            Ok(response) => {
-                self.state = State::Done;
-                Ok(Some(response))
-            }
-            Err(error) => {
-                self.state = State::Failed(error.clone());
-                Err(error)
-            }
-        }
+        let verdict = self.validate(head);
+        self.head.settle(verdict)
     }
 
     /// The bytes received after the response head: the start of the WebSocket stream, or of the
     /// body of a refusal. Leaves none behind.
     pub fn take_leftover(&mut self) -> BytesMut {
-        self.reader.take_leftover()
+        self.head.reader().take_leftover()
     }
 
     /// The limit on the response head in force.
@@ -364,7 +334,7 @@ impl ClientHandshake {
         allow(dead_code, reason = "read by the http feature")
     )]
     pub(crate) fn max_header_bytes(&self) -> usize {
-        self.reader.limit()
+        self.head.limit()
     }
 
     /// The request's URL, normalised, and its header fields.

@@ -97,6 +97,59 @@ impl HeadReader {
     }
 }
 
+/// A [`HeadReader`] that remembers how the head was judged: the handshake state both roles share.
+///
+/// [`push`](Self::push) hands out the complete head once; the caller validates it and reports the
+/// verdict to [`settle`](Self::settle). A failure (the head too large, or refused) is returned
+/// again by every later call; after success, further bytes only add to the leftover.
+#[derive(Debug)]
+pub(crate) struct HeadExchange<E> {
+    reader: HeadReader,
+    failed: Option<E>,
+}
+
+impl<E: Clone> HeadExchange<E> {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            reader: HeadReader::new(limit),
+            failed: None,
+        }
+    }
+
+    pub(crate) fn reader(&mut self) -> &mut HeadReader {
+        &mut self.reader
+    }
+
+    pub(crate) fn limit(&self) -> usize {
+        self.reader.limit()
+    }
+
+    /// Adds `data`; returns the complete head the first time it is there, `Ok(None)` otherwise,
+    /// or the failure, `too_large` making one of a head over the limit.
+    pub(crate) fn push(
+        &mut self,
+        data: &[u8],
+        too_large: impl FnOnce(usize) -> E,
+    ) -> Result<Option<Bytes>, E> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        self.reader
+            .push(data)
+            .map_err(|error| self.fail(too_large(error.limit)))
+    }
+
+    /// Records the verdict on the head `push` handed out.
+    pub(crate) fn settle<T>(&mut self, verdict: Result<T, E>) -> Result<Option<T>, E> {
+        verdict.map(Some).map_err(|error| self.fail(error))
+    }
+
+    fn fail(&mut self, error: E) -> E {
+        self.failed = Some(error.clone());
+        error
+    }
+}
+
 /// A `'static` description of an httparse error, for error variants that must not borrow.
 pub(crate) fn httparse_reason(error: httparse::Error) -> &'static str {
     match error {

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
-use super::head::{HeadReader, httparse_reason};
+use super::head::{HeadExchange, httparse_reason};
 use super::{
     BuildError, DEFAULT_MAX_HEADER_BYTES, ExtensionOffer, HandshakeError, Headers, MAX_HEADERS,
     VERSION, accept_key, check_extra_header, is_field_value, is_token, push_field, split_list,
@@ -53,19 +53,7 @@ use super::{
 /// ```
 #[derive(Debug)]
 pub struct ServerHandshake {
-    reader: HeadReader,
-    state: State,
-}
-
-/// Where a [`ServerHandshake`] is.
-#[derive(Debug)]
-enum State {
-    /// Waiting for the rest of the head.
-    Reading,
-    /// The request was handed out; later bytes are leftover.
-    Done,
-    /// The request was refused; the same error is returned from now on.
-    Failed(HandshakeError),
+    head: HeadExchange<HandshakeError>,
 }
 
 impl ServerHandshake {
@@ -73,15 +61,14 @@ impl ServerHandshake {
     /// [`DEFAULT_MAX_HEADER_BYTES`](super::DEFAULT_MAX_HEADER_BYTES) (8 KiB).
     pub fn new() -> Self {
         Self {
-            reader: HeadReader::new(DEFAULT_MAX_HEADER_BYTES),
-            state: State::Reading,
+            head: HeadExchange::new(DEFAULT_MAX_HEADER_BYTES),
         }
     }
 
     /// Sets the largest request head accepted, in bytes, counting the request line, every header
     /// line and the empty line that ends them. A longer head is refused with 431.
     pub fn with_max_header_bytes(mut self, limit: usize) -> Self {
-        self.reader.set_limit(limit);
+        self.head.reader().set_limit(limit);
         self
     }
 
@@ -95,38 +82,21 @@ impl ServerHandshake {
     /// Only the head is buffered, up to the configured limit; the head is parsed once, when its
     /// terminating empty line arrives.
     pub fn receive(&mut self, data: &[u8]) -> Result<Option<Request>, HandshakeError> {
-        match &self.state {
-            State::Failed(error) => return Err(error.clone()),
-            State::Done => {
-                // The reader is done: this only appends to the leftover.
-                let _ = self.reader.push(data);
-                return Ok(None);
-            }
-            State::Reading => {}
-        }
-        let result = match self.reader.push(data) {
-            Ok(None) => return Ok(None),
-            Ok(Some(head)) => Request::parse(head),
-            Err(too_large) => Err(HandshakeError::HeadTooLarge {
-                limit: too_large.limit,
-            }),
+        let head = match self
+            .head
+            .push(data, |limit| HandshakeError::HeadTooLarge { limit })?
+        {
+            Some(head) => head,
+            None => return Ok(None),
         };
-        match result {
-            Ok(request) => {
-                self.state = State::Done;
-                Ok(Some(request))
-            }
-            Err(error) => {
-                self.state = State::Failed(error.clone());
-                Err(error)
-            }
-        }
+        let verdict = Request::parse(head);
+        self.head.settle(verdict)
     }
 
     /// The bytes received after the request head: the start of the WebSocket stream. Leaves
     /// none behind.
     pub fn take_leftover(&mut self) -> BytesMut {
-        self.reader.take_leftover()
+        self.head.reader().take_leftover()
     }
 }
 
