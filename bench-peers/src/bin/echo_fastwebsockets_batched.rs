@@ -1,0 +1,65 @@
+//! Echo server on fastwebsockets with batched writes: the same loop as `echo_fastwebsockets`,
+//! over a stream that buffers writes and flushes them when a read would block.
+//!
+//! ```text
+//! cargo run --release --bin echo_fastwebsockets_batched -- 127.0.0.1:9001
+//! ```
+//!
+//! fastwebsockets has no `feed`/`flush` split: `write_frame` writes to the stream at once, and
+//! `read_frame` is not cancel-safe (a header half read is lost if its future is dropped), so the
+//! `now_or_never` pattern of the other batched servers is not available. Its `flush` is meant
+//! for buffered streams, so the batching goes into the stream: `FlushOnIdle` (this package's
+//! library) is a 64 KiB `tokio::io::BufWriter` whose reads flush it when the socket has nothing
+//! more to read, which is when every message already received has been answered. Otherwise as
+//! `echo_fastwebsockets`: hand-written handshake, `FragmentCollector`, `unconstrained`,
+//! auto-close and auto-pong, tokio `current_thread` runtime, `TCP_NODELAY`, 64 MiB limit.
+
+use std::error::Error;
+
+use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+use rfc6455_bench_peers::FlushOnIdle;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!(
+        "echo_fastwebsockets_batched listening on ws://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(tokio::task::unconstrained(async move {
+            if let Err(error) = serve(stream).await {
+                eprintln!("connection ended: {error}");
+            }
+        }));
+    }
+}
+
+async fn serve(mut stream: TcpStream) -> Result<(), Box<dyn Error>> {
+    stream.set_nodelay(true)?;
+    if !rfc6455_bench_peers::accept(&mut stream).await?.is_empty() {
+        return Err("frames sent before the handshake response are not supported".into());
+    }
+    let mut ws = WebSocket::after_handshake(FlushOnIdle::new(stream, 64 * 1024), Role::Server);
+    ws.set_auto_close(true);
+    ws.set_auto_pong(true);
+    ws.set_max_message_size(64 << 20);
+    let mut ws = FragmentCollector::new(ws);
+    loop {
+        let frame = ws.read_frame().await?;
+        match frame.opcode {
+            OpCode::Close => break,
+            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
+            _ => {}
+        }
+    }
+    // The close reply (auto-close) may still sit in the buffer.
+    ws.into_inner().flush().await?;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Echo server on tokio-websockets, written the way its examples teach: every text and binary
+//! message is sent back with `server.send(item).await`.
+//!
+//! ```text
+//! cargo run --release --bin echo_tokio_websockets -- 127.0.0.1:9001
+//! ```
+//!
+//! The loop, the `unconstrained` task and the unlimited frame size of tokio-websockets'
+//! `examples/echo_server.rs`, with errors reported instead of unwrapped and the payload limit
+//! at 64 MiB like the other servers. tokio `current_thread` runtime, `TCP_NODELAY`.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_websockets::{Config, Error, Limits, ServerBuilder};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!(
+        "echo_tokio_websockets listening on ws://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(tokio::task::unconstrained(async move {
+            if let Err(error) = serve(stream).await {
+                eprintln!("connection ended: {error}");
+            }
+        }));
+    }
+}
+
+async fn serve(stream: TcpStream) -> Result<(), Error> {
+    stream.set_nodelay(true)?;
+    let (_request, mut server) = ServerBuilder::new()
+        .config(Config::default().frame_size(usize::MAX))
+        .limits(Limits::default().max_payload_len(Some(64 << 20)))
+        .accept(stream)
+        .await?;
+    while let Some(item) = server.next().await {
+        let item = item?;
+        if item.is_text() || item.is_binary() {
+            server.send(item).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Echo server on tokio-tungstenite, written the way its examples teach: every text and binary
+//! message is sent back with `ws.send(message).await`, one write and flush per message.
+//!
+//! ```text
+//! cargo run --release --bin echo_tungstenite -- 127.0.0.1:9001
+//! ```
+//!
+//! The loop is the one of tokio-tungstenite's `examples/autobahn-server.rs`. (Its
+//! `examples/echo-server.rs` splits the stream and uses `StreamExt::forward`, which flushes only
+//! when the reader has nothing ready: that style is `echo_tungstenite_batched`.) tokio
+//! `current_thread` runtime, `TCP_NODELAY`, 64 MiB message and frame limits.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!(
+        "echo_tungstenite listening on ws://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            if let Err(error) = serve(stream).await {
+                eprintln!("connection ended: {error}");
+            }
+        });
+    }
+}
+
+async fn serve(stream: TcpStream) -> Result<(), tungstenite::Error> {
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20));
+    let mut ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
+    while let Some(message) = ws.next().await {
+        let message = message?;
+        if message.is_text() || message.is_binary() {
+            ws.send(message).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! Echo server on tokio-tungstenite with hand-batched writes: every message that is already
+//! readable is queued with `feed`, and one `flush` sends the replies once reading would block.
+//!
+//! ```text
+//! cargo run --release --bin echo_tungstenite_batched -- 127.0.0.1:9001
+//! ```
+//!
+//! This is what `StreamExt::forward` (tokio-tungstenite's `examples/echo-server.rs`) does, on
+//! the unsplit stream. tungstenite still writes to the socket on its own once its write buffer
+//! passes `write_buffer_size` (128 KiB by default). tokio `current_thread` runtime,
+//! `TCP_NODELAY`, 64 MiB message and frame limits.
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!(
+        "echo_tungstenite_batched listening on ws://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            if let Err(error) = serve(stream).await {
+                eprintln!("connection ended: {error}");
+            }
+        });
+    }
+}
+
+async fn serve(stream: TcpStream) -> Result<(), tungstenite::Error> {
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20));
+    let mut ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
+    while let Some(message) = ws.next().await {
+        let mut message = message?;
+        loop {
+            if message.is_text() || message.is_binary() {
+                ws.feed(message).await?;
+            }
+            // `next` is cancel-safe: a message half read stays in the stream's buffer.
+            match ws.next().now_or_never() {
+                Some(Some(next)) => message = next?,
+                Some(None) => return ws.flush().await,
+                None => break,
+            }
+        }
+        ws.flush().await?;
+    }
+    Ok(())
+}

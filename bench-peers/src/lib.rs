@@ -1,0 +1,163 @@
+//! Pieces shared by the end-to-end echo servers of `src/bin/`: a hand-written server opening
+//! handshake (for the servers whose library has none of its own on a bare stream), and a
+//! stream wrapper that batches writes until reading would block.
+//!
+//! The in-memory benchmarks (`benches/peers.rs`) do not use this library.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use base64::Engine as _;
+use sha1::{Digest, Sha1};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
+
+/// The GUID of RFC 6455 section 1.3, appended to the client's key before hashing.
+const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// Longest request head accepted by [`accept`].
+const MAX_REQUEST: usize = 16 * 1024;
+
+/// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(key);
+    sha1.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha1.finalize())
+}
+
+/// Performs the server side of the opening handshake by hand: reads the request head, takes
+/// its `Sec-WebSocket-Key` and answers `101 Switching Protocols`.
+///
+/// Minimal on purpose (no checks of `Upgrade`, `Connection` or the version, no subprotocols or
+/// extensions): it only serves the load tool and `idle_clients`. Returns the bytes read past
+/// the request head, which belong to the WebSocket stream.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> io::Result<Vec<u8>> {
+    let mut request = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let head_len = loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "client closed during the handshake",
+            ));
+        }
+        let searched = request.len().saturating_sub(3);
+        request.extend_from_slice(&chunk[..n]);
+        if let Some(end) = request[searched..]
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+        {
+            break searched + end + 4;
+        }
+        if request.len() > MAX_REQUEST {
+            return Err(invalid("request head too long"));
+        }
+    };
+    let head = &request[..head_len];
+    if !head.starts_with(b"GET ") {
+        return Err(invalid("not a GET request"));
+    }
+    let key = head
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let colon = line.iter().position(|&b| b == b':')?;
+            let (name, value) = line.split_at(colon);
+            name.eq_ignore_ascii_case(b"sec-websocket-key")
+                .then(|| value[1..].trim_ascii())
+        })
+        .next()
+        .ok_or_else(|| invalid("no Sec-WebSocket-Key header"))?;
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept_key(key)
+    );
+    stream.write_all(response.as_bytes()).await?;
+    Ok(request.split_off(head_len))
+}
+
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// Buffers writes, and flushes them when a read finds nothing to read.
+///
+/// For libraries whose writers go straight to the stream with no `feed`/`flush` split of their
+/// own (fastwebsockets): each reply lands in the buffer, and the buffer goes out in one write
+/// once every message already received has been answered, which is when the reader would block.
+/// Writes larger than the buffer go straight through (after what is buffered).
+#[derive(Debug)]
+pub struct FlushOnIdle<S> {
+    inner: BufWriter<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FlushOnIdle<S> {
+    /// Wraps `stream` with a write buffer of `capacity` bytes.
+    pub fn new(stream: S, capacity: usize) -> Self {
+        Self {
+            inner: BufWriter::with_capacity(capacity, stream),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for FlushOnIdle<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let inner = &mut self.get_mut().inner;
+        match Pin::new(&mut *inner).poll_read(cx, buf) {
+            // Nothing more to read for now: send the replies. If the socket is full, the flush
+            // registers for writability and the read for readability: either wakes the task.
+            Poll::Pending => match Pin::new(inner).poll_flush(cx) {
+                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                _ => Poll::Pending,
+            },
+            ready => ready,
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for FlushOnIdle<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accept_key_matches_rfc_example() {
+        assert_eq!(
+            super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+}
