@@ -627,6 +627,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
         self.flush().await
     }
 
+    /// Queues a prepared message without writing it (first writing what is queued if
+    /// [`CORK_LIMIT`] bytes already are). Follow a batch with [`flush`](Self::flush): a backlog
+    /// then goes out in one `write` instead of one per message.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(
+    /// #     mut writer: rfc6455::tokio::WebSocketWriter<tokio::net::TcpStream>,
+    /// #     mut outbox: tokio::sync::mpsc::Receiver<rfc6455::PreparedMessage>,
+    /// # ) -> Result<(), rfc6455::Error> {
+    /// while let Some(message) = outbox.recv().await {
+    ///     writer.feed_prepared(&message).await?;
+    ///     // Everything else already waiting joins the same write.
+    ///     while let Ok(message) = outbox.try_recv() {
+    ///         writer.feed_prepared(&message).await?;
+    ///     }
+    ///     writer.flush().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.poll(cx, Inner::poll_ready)).await?;
+        self.with(|inner| inner.conn.send_prepared(message).map_err(Error::from))
+    }
+
     /// Starts the closing handshake and writes the Close frame; the reader sees the end.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.with(|inner| inner.conn.close(code, reason).map_err(Error::from))?;

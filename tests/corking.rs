@@ -238,4 +238,23 @@ mod tokio_adapter {
         let mut received = [0; 22];
         client.read_exact(&mut received).await.unwrap();
     }
+
+    #[tokio::test]
+    async fn a_fed_backlog_goes_out_in_one_write_on_flush() {
+        let (ws, mut client, writes) = server();
+        let (_reader, mut writer) = ws.split();
+        let messages: Vec<rfc6455::PreparedMessage> = (0..10)
+            .map(|i| rfc6455::PreparedMessage::text(&format!("message {i}")))
+            .collect();
+        for message in &messages {
+            writer.feed_prepared(message).await.unwrap();
+        }
+        assert!(writes.lock().unwrap().is_empty(), "fed, not written");
+        writer.flush().await.unwrap();
+        let expected: Vec<u8> = messages.iter().flat_map(|m| m.frame().to_vec()).collect();
+        assert_eq!(*writes.lock().unwrap(), vec![expected.len()]);
+        let mut received = vec![0; expected.len()];
+        client.read_exact(&mut received).await.unwrap();
+        assert_eq!(received, expected);
+    }
 }

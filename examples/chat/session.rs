@@ -158,23 +158,34 @@ async fn drain<S: AsyncRead + AsyncWrite + Unpin>(reader: &mut WebSocketReader<S
     .await;
 }
 
-/// Writes what the outbox receives, until it is closed or the connection fails.
+/// Writes what the outbox receives, until it is closed or the connection fails. Whatever is
+/// already waiting in the outbox goes out in one write.
 async fn write_loop<S: AsyncRead + AsyncWrite + Unpin>(
     mut writer: WebSocketWriter<S>,
     mut outbox: mpsc::Receiver<Outbound>,
 ) {
-    while let Some(outbound) = outbox.recv().await {
-        match outbound {
-            // The same bytes for every member: no encoding here, one copy into the send buffer.
-            Outbound::Frame(frame) => {
-                if writer.send_prepared(&frame).await.is_err() {
+    while let Some(mut outbound) = outbox.recv().await {
+        loop {
+            match outbound {
+                // The same bytes for every member: no encoding here, one copy into the send
+                // buffer.
+                Outbound::Frame(frame) => {
+                    if writer.feed_prepared(&frame).await.is_err() {
+                        return;
+                    }
+                }
+                Outbound::Close(code, reason) => {
+                    let _ = writer.close(code, reason).await;
                     return;
                 }
             }
-            Outbound::Close(code, reason) => {
-                let _ = writer.close(code, reason).await;
-                return;
+            match outbox.try_recv() {
+                Ok(next) => outbound = next,
+                Err(_) => break,
             }
+        }
+        if writer.flush().await.is_err() {
+            return;
         }
     }
 }
