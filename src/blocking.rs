@@ -260,7 +260,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     fn flush_unless_corked(&mut self) -> Result<(), Error> {
-        if !self.conn.has_pending_input() || self.conn.bytes_to_send().len() >= CORK_LIMIT {
+        if !self.conn.has_pending_input() || self.conn.buffered_output() >= CORK_LIMIT {
             self.flush()?;
         }
         Ok(())

@@ -9,6 +9,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use crate::error::{ProtocolError, SendError};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, Parse};
 use crate::mask::apply_mask;
 use crate::message::Message;
+use crate::output::{Output, SHARE_THRESHOLD};
 use crate::prepared::PreparedMessage;
 use crate::utf8::{Utf8Bytes, Utf8Validator};
 
@@ -117,7 +119,7 @@ pub struct Connection {
     config: Arc<Config>,
     state: State,
     recv: BytesMut,
-    send: BytesMut,
+    send: Output,
     frame: Option<IncomingFrame>,
     assembly: Option<Assembly>,
     utf8: Utf8Validator,
@@ -221,7 +223,7 @@ impl Connection {
             config: config.into(),
             state: State::Open,
             recv: BytesMut::new(),
-            send: BytesMut::new(),
+            send: Output::default(),
             frame: None,
             assembly: None,
             utf8: Utf8Validator::default(),
@@ -319,6 +321,32 @@ impl Connection {
                 Ok(Parse::Incomplete { .. }) => false,
                 Err(_) => true,
             },
+        }
+    }
+
+    /// How many more bytes the frame being received needs, once its header has been decoded;
+    /// zero otherwise. A driver can size its next read with it, so that a large payload lands
+    /// in one buffer instead of a growing one that is copied at every doubling. The length was
+    /// checked against [`Config::max_frame_size`] when the header arrived, and reserving memory
+    /// commits none until bytes are written to it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfc6455::{Config, Connection, Role};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// // The header of a masked 70,000-byte binary frame, and 4 bytes of its payload.
+    /// server.receive(b"\x82\xff\x00\x00\x00\x00\x00\x01\x11\x70\x00\x00\x00\x00abcd");
+    /// assert_eq!(server.next_event()?, None);
+    /// assert_eq!(server.frame_bytes_missing(), 70_000 - 4);
+    /// # Ok::<(), rfc6455::ProtocolError>(())
+    /// ```
+    #[must_use]
+    pub fn frame_bytes_missing(&self) -> usize {
+        match &self.frame {
+            Some(frame) if !self.input_closed => frame.len.saturating_sub(self.recv.len()),
+            _ => 0,
         }
     }
 
@@ -760,11 +788,23 @@ impl Connection {
 
     /// Queues a message (or control frame) to send.
     ///
-    /// `Message::Close` starts the closing handshake like [`close`](Self::close).
+    /// `Message::Close` starts the closing handshake like [`close`](Self::close). In the server
+    /// role a text or binary payload of 16 KiB or more that is not compressed is queued by
+    /// reference, not copied: it then forms its own run of output (see
+    /// [`chunks_to_send`](Self::chunks_to_send)), and an echo of a large message reaches the
+    /// socket without its payload being copied.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
         match message {
-            Message::Text(text) => self.send_text(text.as_str()),
-            Message::Binary(data) => self.send_binary(&data),
+            Message::Text(text) => {
+                self.check_whole_message()?;
+                self.queue_owned(OpCode::Text, text.into_bytes());
+                Ok(())
+            }
+            Message::Binary(data) => {
+                self.check_whole_message()?;
+                self.queue_owned(OpCode::Binary, data);
+                Ok(())
+            }
             Message::Ping(data) => self.send_ping(&data),
             Message::Pong(data) => self.send_pong(&data),
             Message::Close(None) => {
@@ -800,7 +840,10 @@ impl Connection {
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
         self.check_whole_message()?;
         match self.role {
-            Role::Server => self.send.extend_from_slice(message.frame()),
+            Role::Server if message.frame().len() >= SHARE_THRESHOLD => {
+                self.send.push_shared(message.shared_frame());
+            }
+            Role::Server => self.send.tail().extend_from_slice(message.frame()),
             Role::Client => self.queue_frame(message.opcode(), true, message.payload()),
         }
         Ok(())
@@ -980,6 +1023,22 @@ impl Connection {
         self.queue_frame(opcode, fin, payload);
     }
 
+    /// Queues a whole message whose payload the caller handed over: a large one goes out by
+    /// reference in the server role when it is not compressed (no mask, no copy).
+    fn queue_owned(&mut self, opcode: OpCode, payload: Bytes) {
+        if self.role == Role::Server
+            && payload.len() >= SHARE_THRESHOLD
+            && !self.wants_compression(payload.len())
+        {
+            let mut header = FrameHeader::new(opcode, payload.len() as u64);
+            header.fin = true;
+            self.send.tail().extend_from_slice(&header.encode());
+            self.send.push_shared(payload);
+        } else {
+            self.queue_data(opcode, true, &payload, true);
+        }
+    }
+
     /// Encodes one frame into the send buffer, masking it in the client role.
     fn queue_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
         self.queue_frame_with(opcode, fin, false, payload);
@@ -992,40 +1051,74 @@ impl Connection {
         header.rsv1 = rsv1;
         header.mask = mask;
         let encoded = header.encode();
-        self.send.reserve(encoded.len() + payload.len());
-        self.send.extend_from_slice(&encoded);
-        let start = self.send.len();
-        self.send.extend_from_slice(payload);
+        let out = self.send.tail();
+        out.reserve(encoded.len() + payload.len());
+        out.extend_from_slice(&encoded);
+        let start = out.len();
+        out.extend_from_slice(payload);
         if let Some(key) = mask {
-            apply_mask(&mut self.send[start..], key, 0);
+            apply_mask(&mut out[start..], key, 0);
         }
     }
 
     /// Queues bytes that are not a frame (the handshake response), ahead of everything else.
     pub(crate) fn queue_raw(&mut self, bytes: &[u8]) {
-        self.send.extend_from_slice(bytes);
+        self.send.tail().extend_from_slice(bytes);
     }
 
     // ---------------------------------------------------------------- output
 
-    /// Encoded bytes waiting to be written to the transport.
+    /// The next run of encoded bytes waiting to be written to the transport: all of them, unless
+    /// a large payload was queued without copying (see [`send`](Self::send)); then write this,
+    /// [`advance_sent`](Self::advance_sent), and ask again until it is empty, or write every run
+    /// at once with [`chunks_to_send`](Self::chunks_to_send).
     #[must_use]
     pub fn bytes_to_send(&self) -> &[u8] {
-        &self.send
+        self.send.first()
     }
 
-    /// Marks the first `n` bytes of [`bytes_to_send`](Self::bytes_to_send) as written.
+    /// Fills `slices` with the runs of pending output, in order, for a vectored write
+    /// (`write_vectored`); returns how many it filled. Their total is
+    /// [`buffered_output`](Self::buffered_output) when `slices` is long enough.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use rfc6455::{Config, Connection, Message, Role};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// server.send(Message::binary(vec![7u8; 100_000]))?; // queued without a copy
+    /// server.send_text("done")?;
+    /// let mut slices = [IoSlice::new(&[]); 4];
+    /// let n = server.chunks_to_send(&mut slices);
+    /// assert_eq!(n, 3); // header, payload, the text frame
+    /// let total: usize = slices[..n].iter().map(|s| s.len()).sum();
+    /// assert_eq!(total, server.buffered_output());
+    /// server.advance_sent(total);
+    /// assert!(server.bytes_to_send().is_empty());
+    /// # Ok::<(), rfc6455::SendError>(())
+    /// ```
+    pub fn chunks_to_send<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        self.send.chunks(slices)
+    }
+
+    /// How many encoded bytes wait to be written, in all.
+    #[must_use]
+    pub fn buffered_output(&self) -> usize {
+        self.send.len()
+    }
+
+    /// Marks the first `n` bytes of the pending output as written (they may span the runs of
+    /// [`chunks_to_send`](Self::chunks_to_send)).
     pub fn advance_sent(&mut self, n: usize) {
-        self.send.advance(n.min(self.send.len()));
-        if self.send.is_empty() {
-            // An idle connection holds no output buffer; the next send allocates what it needs.
-            self.send = BytesMut::new();
-        }
+        self.send.advance(n);
     }
 
-    /// Takes all pending output at once (for transports that want owned buffers).
+    /// Takes all pending output at once (for transports that want owned buffers). Copies only
+    /// when large payloads were queued without copying.
     pub fn take_bytes_to_send(&mut self) -> Bytes {
-        self.send.split().freeze()
+        self.send.take_all()
     }
 
     /// Whether the transport should be closed once [`bytes_to_send`](Self::bytes_to_send) has

@@ -60,6 +60,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+mod output;
 pub mod prepared;
 mod utf8;
 

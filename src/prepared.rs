@@ -70,6 +70,11 @@ impl PreparedMessage {
         &self.frame
     }
 
+    /// The encoded frame, shared rather than copied.
+    pub(crate) fn shared_frame(&self) -> Bytes {
+        self.frame.clone()
+    }
+
     /// The message's payload.
     #[must_use]
     pub fn payload(&self) -> &[u8] {

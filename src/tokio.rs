@@ -31,7 +31,7 @@
 #![forbid(unsafe_code)]
 
 use std::future::{Future, poll_fn};
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker, ready};
@@ -40,7 +40,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use futures_core::Stream;
 use futures_sink::Sink;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::blocking::CORK_LIMIT;
@@ -57,11 +57,6 @@ use crate::prepared::PreparedMessage;
 
 /// Space offered to each read from the stream.
 const READ_CHUNK: usize = 16 * 1024;
-
-thread_local! {
-    /// Where idle connections read into, so that they need no buffer of their own.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_CHUNK]);
-}
 
 /// A WebSocket connection over an async stream.
 ///
@@ -335,7 +330,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Writes all queued output and flushes the stream.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         while !self.conn.bytes_to_send().is_empty() {
-            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.bytes_to_send()))?;
+            let mut slices = [IoSlice::new(&[]); 8];
+            let runs = self.conn.chunks_to_send(&mut slices);
+            // Large payloads are queued by reference: write them with their headers in one go.
+            let n = if runs > 1 && self.stream.is_write_vectored() {
+                ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..runs]))?
+            } else {
+                ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.bytes_to_send()))?
+            };
             if n == 0 {
                 return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
             }
@@ -346,7 +348,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     }
 
     fn poll_flush_unless_corked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.conn.has_pending_input() && self.conn.bytes_to_send().len() < CORK_LIMIT {
+        if self.conn.has_pending_input() && self.conn.buffered_output() < CORK_LIMIT {
             return Poll::Ready(Ok(()));
         }
         self.poll_write_out(cx)
@@ -417,27 +419,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
     }
 
-    /// Reads once from the stream into the connection.
+    /// Reads once from the stream into the connection's buffer, without zero-filling it first.
     ///
-    /// An idle connection holds no read buffer: when nothing is buffered, the read goes into a
-    /// per-thread scratch buffer and only the bytes that arrived are copied into the connection.
-    /// While a frame is in progress the read goes straight into the connection's buffer, so large
-    /// payloads are not copied twice.
+    /// An idle connection holds no read buffer: when the read finds nothing and nothing is
+    /// buffered, the buffer's memory is released before the task sleeps, and the next wake-up
+    /// (data has arrived) takes a fresh one. Bytes are read where they will be decoded, so no
+    /// payload is copied between reading and unmasking.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        // Room for the rest of a large frame at once: no copies as the buffer grows.
+        let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());
         let buf = self.conn.read_buffer();
-        if !buf.is_empty() {
-            buf.reserve(READ_CHUNK);
-            return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, buf);
+        buf.reserve(wanted);
+        let result = tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, buf);
+        if result.is_pending() && buf.is_empty() {
+            // Drop the capacity (and any allocation still shared with messages handed out).
+            *buf = BytesMut::new();
         }
-        // Drop the capacity (and any allocation still shared with messages handed out).
-        *buf = BytesMut::new();
-        SCRATCH.with_borrow_mut(|scratch| {
-            let mut read_buf = ReadBuf::new(scratch);
-            ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read_buf))?;
-            let filled = read_buf.filled();
-            self.conn.receive(filled);
-            Poll::Ready(Ok(filled.len()))
-        })
+        result
     }
 
     /// Whether any timer is configured; without one the adapter never reads the clock.
@@ -515,7 +513,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Room for another message: past the cork limit, write first.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.conn.bytes_to_send().len() >= CORK_LIMIT {
+        if self.conn.buffered_output() >= CORK_LIMIT {
             ready!(self.poll_write_out(cx))?;
         }
         Poll::Ready(Ok(()))

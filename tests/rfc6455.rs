@@ -428,6 +428,67 @@ mod corking {
     }
 }
 
+mod output {
+    use super::*;
+    use bytes::Bytes;
+    use std::io::IoSlice;
+
+    #[test]
+    fn a_large_owned_payload_is_queued_without_a_copy_and_in_order() {
+        let mut server = server();
+        let payload = Bytes::from(vec![0xab; 100_000]);
+        server.send_text("before").unwrap();
+        server.send(Message::Binary(payload.clone())).unwrap();
+        server.send_text("after").unwrap();
+        let mut slices = [IoSlice::new(&[]); 8];
+        let n = server.chunks_to_send(&mut slices);
+        assert_eq!(n, 3);
+        assert_eq!(
+            slices[1].as_ptr(),
+            payload.as_ptr(),
+            "the payload itself is queued"
+        );
+        // Written one run at a time, as a plain `write` loop does, the bytes are the frames in
+        // order.
+        let mut wire = Vec::new();
+        while !server.bytes_to_send().is_empty() {
+            let run = server.bytes_to_send().to_vec();
+            wire.extend_from_slice(&run[..run.len().min(7_000)]);
+            server.advance_sent(run.len().min(7_000));
+        }
+        let mut expected = frame(0x81, b"before", None);
+        expected.extend(frame(0x82, &payload, None));
+        expected.extend(frame(0x81, b"after", None));
+        assert_eq!(wire, expected);
+    }
+
+    #[test]
+    fn take_bytes_to_send_joins_queued_payloads() {
+        let mut server = server();
+        server.send(Message::binary(vec![1u8; 20_000])).unwrap();
+        server.send_text("x").unwrap();
+        let mut expected = frame(0x82, &[1u8; 20_000], None);
+        expected.extend(frame(0x81, b"x", None));
+        assert_eq!(server.buffered_output(), expected.len());
+        assert_eq!(&server.take_bytes_to_send()[..], &expected[..]);
+        assert_eq!(server.buffered_output(), 0);
+    }
+
+    #[test]
+    fn a_client_still_masks_a_copy_of_a_large_payload() {
+        let mut client = client();
+        client.send(Message::binary(vec![5u8; 20_000])).unwrap();
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(client.chunks_to_send(&mut slices), 1);
+        let mut server = server();
+        server.receive(&output(&mut client));
+        assert_eq!(
+            drain(&mut server),
+            vec![Ok(Message::binary(vec![5u8; 20_000]))]
+        );
+    }
+}
+
 mod transport_end {
     use super::*;
 

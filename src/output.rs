@@ -1,0 +1,150 @@
+//! The connection's outgoing bytes: small frames encoded into one buffer, large payloads the
+//! application already owns queued by reference, so that they reach the socket without a copy.
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Payloads from this size up are queued by reference (in the server role, uncompressed) and
+/// written with a vectored write; smaller ones are cheaper to copy next to their header.
+pub(crate) const SHARE_THRESHOLD: usize = 16 * 1024;
+
+/// Pending output, in order: the `shared` chunks, then `tail`.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    /// Frozen runs of encoded bytes and payloads queued by reference.
+    shared: VecDeque<Bytes>,
+    /// Where frames are encoded; moved into `shared` when a payload is queued by reference.
+    tail: BytesMut,
+}
+
+impl Output {
+    /// Bytes waiting, in total.
+    pub(crate) fn len(&self) -> usize {
+        self.shared.iter().map(Bytes::len).sum::<usize>() + self.tail.len()
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.shared.is_empty() && self.tail.is_empty()
+    }
+
+    /// The buffer new frames are encoded into, at the end of the output.
+    pub(crate) fn tail(&mut self) -> &mut BytesMut {
+        &mut self.tail
+    }
+
+    /// Queues `payload` after everything so far, without copying it.
+    pub(crate) fn push_shared(&mut self, payload: Bytes) {
+        if !self.tail.is_empty() {
+            self.shared.push_back(self.tail.split().freeze());
+        }
+        if !payload.is_empty() {
+            self.shared.push_back(payload);
+        }
+    }
+
+    /// The first contiguous run of pending bytes (all of them unless a payload was queued by
+    /// reference).
+    pub(crate) fn first(&self) -> &[u8] {
+        self.shared
+            .front()
+            .map_or(&self.tail[..], |chunk| &chunk[..])
+    }
+
+    /// Fills `slices` with the pending runs in order; returns how many it filled.
+    pub(crate) fn chunks<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let runs = self
+            .shared
+            .iter()
+            .map(|chunk| &chunk[..])
+            .chain(std::iter::once(&self.tail[..]))
+            .filter(|run| !run.is_empty());
+        let mut filled = 0;
+        for (slot, run) in slices.iter_mut().zip(runs) {
+            *slot = IoSlice::new(run);
+            filled += 1;
+        }
+        filled
+    }
+
+    /// Drops the first `n` pending bytes (at most all of them), across runs.
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.shared.front_mut() else {
+                break;
+            };
+            let step = n.min(front.len());
+            front.advance(step);
+            n -= step;
+            if front.is_empty() {
+                self.shared.pop_front();
+            }
+        }
+        self.tail.advance(n.min(self.tail.len()));
+        if self.tail.is_empty() {
+            // An idle connection holds no output buffer; the next send allocates what it needs.
+            self.tail = BytesMut::new();
+        }
+    }
+
+    /// All pending bytes as one buffer; copies only if payloads were queued by reference.
+    pub(crate) fn take_all(&mut self) -> Bytes {
+        if self.shared.is_empty() {
+            return self.tail.split().freeze();
+        }
+        let mut all = BytesMut::with_capacity(self.len());
+        for chunk in self.shared.drain(..) {
+            all.extend_from_slice(&chunk);
+        }
+        all.extend_from_slice(&self.tail);
+        self.tail = BytesMut::new();
+        all.freeze()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output() -> Output {
+        let mut out = Output::default();
+        out.tail().extend_from_slice(b"head1");
+        out.push_shared(Bytes::from_static(b"payload"));
+        out.tail().extend_from_slice(b"head2");
+        out
+    }
+
+    #[test]
+    fn runs_keep_their_order_and_advance_crosses_them() {
+        let mut out = output();
+        assert_eq!(out.len(), 17);
+        assert_eq!(out.first(), b"head1");
+        let mut slices = [IoSlice::new(&[]); 4];
+        let n = out.chunks(&mut slices);
+        let joined: Vec<u8> = slices[..n].iter().flat_map(|s| s.to_vec()).collect();
+        assert_eq!(joined, b"head1payloadhead2");
+        out.advance(7); // "head1" and "pa"
+        assert_eq!(out.first(), b"yload");
+        out.advance(100);
+        assert!(out.is_empty());
+        assert_eq!(out.first(), b"");
+    }
+
+    #[test]
+    fn take_all_joins_the_runs() {
+        let mut out = output();
+        assert_eq!(&out.take_all()[..], b"head1payloadhead2");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn chunks_stop_at_the_slices_given() {
+        let out = output();
+        let mut slices = [IoSlice::new(&[]); 2];
+        assert_eq!(out.chunks(&mut slices), 2);
+        assert_eq!(&*slices[1], b"payload");
+    }
+}
