@@ -1,9 +1,11 @@
-//! Pieces shared by the end-to-end echo servers of `src/bin/`: a hand-written server opening
-//! handshake (for the servers whose library has none of its own on a bare stream), and a
-//! stream wrapper that batches writes until reading would block.
+//! Pieces shared by the end-to-end echo servers of `src/bin/`: their accept loop, a
+//! hand-written server opening handshake (for the servers whose library has none of its own on a
+//! bare stream), and a stream wrapper that batches writes until reading would block.
 //!
 //! The in-memory benchmarks (`benches/peers.rs`) do not use this library.
 
+use std::fmt::Display;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,6 +13,38 @@ use std::task::{Context, Poll};
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
+
+/// The accept loop of every echo server: binds the address in the first argument (default
+/// `127.0.0.1:9001`), says `NAME listening on ws://ADDR`, and serves each connection, with
+/// `TCP_NODELAY`, in a task of its own (`unconstrained`, as some peers' examples run theirs),
+/// printing how it ended.
+pub async fn run_server<F, Fut, E>(name: &str, unconstrained: bool, serve: F) -> io::Result<()>
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Display + 'static,
+{
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("{name} listening on ws://{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        let connection = serve(stream);
+        let task = async move {
+            if let Err(error) = connection.await {
+                eprintln!("connection ended: {error}");
+            }
+        };
+        if unconstrained {
+            tokio::spawn(tokio::task::unconstrained(task));
+        } else {
+            tokio::spawn(task);
+        }
+    }
+}
 
 /// The GUID of RFC 6455 section 1.3, appended to the client's key before hashing.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

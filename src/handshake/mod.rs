@@ -49,6 +49,7 @@ pub use extension::{ExtensionError, ExtensionOffer};
 pub use headers::Headers;
 pub use server::{Accept, Reject, Request, ServerHandshake};
 pub use upgrade::offer_extensions;
+#[cfg(feature = "hyper")]
 pub(crate) use upgrade::{Negotiated, negotiate};
 
 /// The GUID that RFC 6455 §1.3 concatenates with the client's key to prove the server read the

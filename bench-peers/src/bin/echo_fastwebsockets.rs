@@ -16,30 +16,14 @@
 use std::error::Error;
 
 use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr).await?;
-    println!(
-        "echo_fastwebsockets listening on ws://{}",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(tokio::task::unconstrained(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        }));
-    }
+    rfc6455_bench_peers::run_server("echo_fastwebsockets", true, serve).await
 }
 
 async fn serve(mut stream: TcpStream) -> Result<(), Box<dyn Error>> {
-    stream.set_nodelay(true)?;
     if !rfc6455_bench_peers::accept(&mut stream).await?.is_empty() {
         return Err("frames sent before the handshake response are not supported".into());
     }

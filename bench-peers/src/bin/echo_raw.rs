@@ -14,7 +14,7 @@
 use std::io;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// Free space ensured in the input buffer before each read.
 const MIN_READ: usize = 64 * 1024;
@@ -22,24 +22,11 @@ const MIN_READ: usize = 64 * 1024;
 const MAX_FRAME: usize = 64 << 20;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr).await?;
-    println!("echo_raw listening on ws://{}", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        });
-    }
+async fn main() -> std::io::Result<()> {
+    rfc6455_bench_peers::run_server("echo_raw", false, serve).await
 }
 
 async fn serve(mut stream: TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
     // Bytes received and not yet echoed. Reads go to its spare capacity, which is neither
     // zeroed nor touched before data arrives: an idle connection keeps no resident buffer.
     let mut input = rfc6455_bench_peers::accept(&mut stream).await?;

@@ -10,31 +10,15 @@
 //! at 64 MiB like the other servers. tokio `current_thread` runtime, `TCP_NODELAY`.
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_websockets::{Config, Error, Limits, ServerBuilder};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr).await?;
-    println!(
-        "echo_tokio_websockets listening on ws://{}",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(tokio::task::unconstrained(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        }));
-    }
+    rfc6455_bench_peers::run_server("echo_tokio_websockets", true, serve).await
 }
 
 async fn serve(stream: TcpStream) -> Result<(), Error> {
-    stream.set_nodelay(true)?;
     let (_request, mut server) = ServerBuilder::new()
         .config(Config::default().frame_size(usize::MAX))
         .limits(Limits::default().max_payload_len(Some(64 << 20)))

@@ -13,7 +13,7 @@
 //! `current_thread` runtime, `TCP_NODELAY`.
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_websockets::{Config, Error, Limits, ServerBuilder};
 
 /// Most messages taken before their replies are written.
@@ -21,26 +21,10 @@ const MAX_BATCH: usize = 1024;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr).await?;
-    println!(
-        "echo_tokio_websockets_batched listening on ws://{}",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(tokio::task::unconstrained(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        }));
-    }
+    rfc6455_bench_peers::run_server("echo_tokio_websockets_batched", true, serve).await
 }
 
 async fn serve(stream: TcpStream) -> Result<(), Error> {
-    stream.set_nodelay(true)?;
     let (_request, mut server) = ServerBuilder::new()
         .config(Config::default().frame_size(usize::MAX))
         .limits(Limits::default().max_payload_len(Some(64 << 20)))

@@ -11,31 +11,15 @@
 //! `current_thread` runtime, `TCP_NODELAY`, 64 MiB message and frame limits.
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let listener = TcpListener::bind(&addr).await?;
-    println!(
-        "echo_tungstenite listening on ws://{}",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::spawn(async move {
-            if let Err(error) = serve(stream).await {
-                eprintln!("connection ended: {error}");
-            }
-        });
-    }
+    rfc6455_bench_peers::run_server("echo_tungstenite", false, serve).await
 }
 
 async fn serve(stream: TcpStream) -> Result<(), tungstenite::Error> {
-    stream.set_nodelay(true)?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
