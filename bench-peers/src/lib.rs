@@ -195,3 +195,77 @@ mod tests {
         );
     }
 }
+
+/// Each peer library set up the same way for its obvious and its hand-batched echo server, so
+/// that a pair differs only in its loop.
+pub mod peers {
+    use std::error::Error;
+
+    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+    use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
+
+    /// Message and frame limit of every server: 1 MiB echoes and more must pass.
+    const LIMIT: usize = 64 << 20;
+
+    /// tokio-tungstenite's server handshake with 64 MiB message and frame limits.
+    pub async fn tungstenite_accept(
+        stream: TcpStream,
+    ) -> Result<tokio_tungstenite::WebSocketStream<TcpStream>, tungstenite::Error> {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(LIMIT))
+            .max_frame_size(Some(LIMIT));
+        tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
+    }
+
+    /// tokio-websockets' server handshake, with its examples' unlimited frame size and a 64 MiB
+    /// message limit.
+    pub async fn tokio_websockets_accept(
+        stream: TcpStream,
+    ) -> Result<tokio_websockets::WebSocketStream<TcpStream>, tokio_websockets::Error> {
+        let (_request, server) = tokio_websockets::ServerBuilder::new()
+            .config(tokio_websockets::Config::default().frame_size(usize::MAX))
+            .limits(tokio_websockets::Limits::default().max_payload_len(Some(LIMIT)))
+            .accept(stream)
+            .await?;
+        Ok(server)
+    }
+
+    /// The hand-written handshake on the bare socket, for fastwebsockets (whose own examples
+    /// handshake through hyper).
+    pub async fn fastwebsockets_accept(
+        mut stream: TcpStream,
+    ) -> Result<TcpStream, Box<dyn Error + Send + Sync>> {
+        if !crate::accept(&mut stream).await?.is_empty() {
+            return Err("frames sent before the handshake response are not supported".into());
+        }
+        Ok(stream)
+    }
+
+    /// fastwebsockets' `examples/echo_server.rs` loop over `stream`: `FragmentCollector`,
+    /// `read_frame`, `write_frame`, auto-close and auto-pong; the stream is flushed after the
+    /// close reply.
+    pub async fn fastwebsockets_echo<S>(stream: S) -> Result<(), Box<dyn Error + Send + Sync>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut ws = WebSocket::after_handshake(stream, Role::Server);
+        ws.set_auto_close(true);
+        ws.set_auto_pong(true);
+        ws.set_max_message_size(LIMIT);
+        let mut ws = FragmentCollector::new(ws);
+        loop {
+            let frame = ws.read_frame().await?;
+            match frame.opcode {
+                OpCode::Close => {
+                    // The close reply (auto-close) may still sit in a buffering stream.
+                    ws.into_inner().flush().await?;
+                    return Ok(());
+                }
+                OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
+                _ => {}
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@
 
 use std::error::Error;
 
-use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+use rfc6455_bench_peers::peers;
 use tokio::net::TcpStream;
 
 #[tokio::main(flavor = "current_thread")]
@@ -23,22 +23,6 @@ async fn main() -> std::io::Result<()> {
     rfc6455_bench_peers::run_server("echo_fastwebsockets", true, serve).await
 }
 
-async fn serve(mut stream: TcpStream) -> Result<(), Box<dyn Error>> {
-    if !rfc6455_bench_peers::accept(&mut stream).await?.is_empty() {
-        return Err("frames sent before the handshake response are not supported".into());
-    }
-    let mut ws = WebSocket::after_handshake(stream, Role::Server);
-    ws.set_auto_close(true);
-    ws.set_auto_pong(true);
-    ws.set_max_message_size(64 << 20);
-    let mut ws = FragmentCollector::new(ws);
-    loop {
-        let frame = ws.read_frame().await?;
-        match frame.opcode {
-            OpCode::Close => break,
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-            _ => {}
-        }
-    }
-    Ok(())
+async fn serve(stream: TcpStream) -> Result<(), Box<dyn Error + Send + Sync>> {
+    peers::fastwebsockets_echo(peers::fastwebsockets_accept(stream).await?).await
 }

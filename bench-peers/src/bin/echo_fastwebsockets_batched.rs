@@ -16,9 +16,8 @@
 
 use std::error::Error;
 
-use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
 use rfc6455_bench_peers::FlushOnIdle;
-use tokio::io::AsyncWriteExt;
+use rfc6455_bench_peers::peers;
 use tokio::net::TcpStream;
 
 #[tokio::main(flavor = "current_thread")]
@@ -26,24 +25,7 @@ async fn main() -> std::io::Result<()> {
     rfc6455_bench_peers::run_server("echo_fastwebsockets_batched", true, serve).await
 }
 
-async fn serve(mut stream: TcpStream) -> Result<(), Box<dyn Error>> {
-    if !rfc6455_bench_peers::accept(&mut stream).await?.is_empty() {
-        return Err("frames sent before the handshake response are not supported".into());
-    }
-    let mut ws = WebSocket::after_handshake(FlushOnIdle::new(stream, 64 * 1024), Role::Server);
-    ws.set_auto_close(true);
-    ws.set_auto_pong(true);
-    ws.set_max_message_size(64 << 20);
-    let mut ws = FragmentCollector::new(ws);
-    loop {
-        let frame = ws.read_frame().await?;
-        match frame.opcode {
-            OpCode::Close => break,
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-            _ => {}
-        }
-    }
-    // The close reply (auto-close) may still sit in the buffer.
-    ws.into_inner().flush().await?;
-    Ok(())
+async fn serve(stream: TcpStream) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let stream = peers::fastwebsockets_accept(stream).await?;
+    peers::fastwebsockets_echo(FlushOnIdle::new(stream, 64 * 1024)).await
 }

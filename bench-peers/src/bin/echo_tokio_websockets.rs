@@ -10,8 +10,9 @@
 //! at 64 MiB like the other servers. tokio `current_thread` runtime, `TCP_NODELAY`.
 
 use futures_util::{SinkExt, StreamExt};
+use rfc6455_bench_peers::peers;
 use tokio::net::TcpStream;
-use tokio_websockets::{Config, Error, Limits, ServerBuilder};
+use tokio_websockets::Error;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
@@ -19,11 +20,7 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn serve(stream: TcpStream) -> Result<(), Error> {
-    let (_request, mut server) = ServerBuilder::new()
-        .config(Config::default().frame_size(usize::MAX))
-        .limits(Limits::default().max_payload_len(Some(64 << 20)))
-        .accept(stream)
-        .await?;
+    let mut server = peers::tokio_websockets_accept(stream).await?;
     while let Some(item) = server.next().await {
         let item = item?;
         if item.is_text() || item.is_binary() {

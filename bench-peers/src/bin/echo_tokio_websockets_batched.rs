@@ -13,8 +13,9 @@
 //! `current_thread` runtime, `TCP_NODELAY`.
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use rfc6455_bench_peers::peers;
 use tokio::net::TcpStream;
-use tokio_websockets::{Config, Error, Limits, ServerBuilder};
+use tokio_websockets::Error;
 
 /// Most messages taken before their replies are written.
 const MAX_BATCH: usize = 1024;
@@ -25,11 +26,7 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn serve(stream: TcpStream) -> Result<(), Error> {
-    let (_request, mut server) = ServerBuilder::new()
-        .config(Config::default().frame_size(usize::MAX))
-        .limits(Limits::default().max_payload_len(Some(64 << 20)))
-        .accept(stream)
-        .await?;
+    let mut server = peers::tokio_websockets_accept(stream).await?;
     let mut ready = Vec::new();
     let mut open = true;
     while open {

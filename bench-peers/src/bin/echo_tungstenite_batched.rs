@@ -11,8 +11,9 @@
 //! `TCP_NODELAY`, 64 MiB message and frame limits.
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use rfc6455_bench_peers::peers;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
+use tokio_tungstenite::tungstenite;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
@@ -20,10 +21,7 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn serve(stream: TcpStream) -> Result<(), tungstenite::Error> {
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(64 << 20))
-        .max_frame_size(Some(64 << 20));
-    let mut ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
+    let mut ws = peers::tungstenite_accept(stream).await?;
     while let Some(message) = ws.next().await {
         let mut message = message?;
         loop {
