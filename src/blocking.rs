@@ -40,6 +40,11 @@ pub const CORK_LIMIT: usize = 64 * 1024;
 /// How much buffer space each read from the stream offers.
 const READ_CHUNK: usize = 16 * 1024;
 
+thread_local! {
+    /// Where reads land before their bytes are handed to the connection.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_CHUNK]);
+}
+
 /// A WebSocket connection over a blocking (or non-blocking) stream.
 ///
 /// # Example
@@ -191,12 +196,16 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Reads once from the stream into the connection.
+    ///
+    /// `Read` needs initialised memory, and zeroing fresh buffer space before every read would
+    /// cost as much as the read: reads go to a per-thread buffer zeroed once, and only the bytes
+    /// that arrived are copied into the connection.
     fn fill(&mut self) -> Result<(), Error> {
-        let buf = self.conn.read_buffer();
-        let start = buf.len();
-        buf.resize(start + READ_CHUNK, 0);
-        let result = read_retrying(&mut self.stream, &mut buf[start..]);
-        buf.truncate(start + *result.as_ref().unwrap_or(&0));
+        let result = SCRATCH.with_borrow_mut(|scratch| {
+            let n = read_retrying(&mut self.stream, scratch)?;
+            self.conn.receive(&scratch[..n]);
+            Ok::<_, io::Error>(n)
+        });
         match result {
             Ok(0) => self.conn.receive_eof(),
             Ok(_) => {}

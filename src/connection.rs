@@ -1030,9 +1030,9 @@ impl Connection {
             && payload.len() >= SHARE_THRESHOLD
             && !self.wants_compression(payload.len())
         {
-            let mut header = FrameHeader::new(opcode, payload.len() as u64);
-            header.fin = true;
-            self.send.tail().extend_from_slice(&header.encode());
+            // A server's header carries no mask: the payload goes out as it is.
+            let header = FrameHeader::new(opcode, payload.len() as u64).encode();
+            self.send.tail().extend_from_slice(&header);
             self.send.push_shared(payload);
         } else {
             self.queue_data(opcode, true, &payload, true);
