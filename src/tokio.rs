@@ -88,9 +88,8 @@ struct Inner<S> {
     stream: S,
     conn: Connection,
     /// Our side of the transport has been shut down (a FIN sent) after the connection closed.
+    /// The connection is over once, in addition, the core says the transport may be released.
     shut_down: bool,
-    /// The connection is over: shut down, and the peer's end of the stream seen or given up on.
-    finished: bool,
     /// Wakes the reader at the connection's next timer deadline; allocated only while one is due.
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -103,7 +102,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 stream,
                 conn,
                 shut_down: false,
-                finished: false,
                 sleep: None,
             },
         }
@@ -373,7 +371,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     return Poll::Ready(Some(Err(error.into())));
                 }
             }
-            if self.finished {
+            if self.shut_down && self.conn.is_terminated() {
                 return Poll::Ready(None);
             }
             // Input ran dry: this is where corked sends go out, in one write.
@@ -399,7 +397,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 }
                 // Then linger: read (and discard) until the peer's FIN or the linger runs out.
                 if self.conn.is_terminated() {
-                    self.finished = true;
                     return Poll::Ready(None);
                 }
             }
