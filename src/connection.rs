@@ -61,9 +61,16 @@ enum DataKind {
 #[derive(Debug)]
 struct IncomingFrame {
     header: FrameHeader,
-    len: usize,
     processed: usize,
     is_text: bool,
+}
+
+impl IncomingFrame {
+    /// The payload's length. Lossless: `accept_header` bounded it by `max_frame_size`, a
+    /// `usize`.
+    fn len(&self) -> usize {
+        self.header.payload_len as usize
+    }
 }
 
 /// A fragmented message being assembled.
@@ -121,7 +128,8 @@ pub struct Connection {
     recv: BytesMut,
     send: Output,
     frame: Option<IncomingFrame>,
-    assembly: Option<Assembly>,
+    /// Boxed: only a fragmented or compressed message needs one, and only until it is complete.
+    assembly: Option<Box<Assembly>>,
     utf8: Utf8Validator,
     /// The type of the fragmented message we are sending, if one is unfinished, and whether it
     /// is compressed.
@@ -138,16 +146,17 @@ pub struct Connection {
     eof: bool,
     /// A timer found the peer unresponsive: no point lingering for its end of the stream.
     peer_unresponsive: bool,
-    timers: Timers,
-    /// An error found by a timer, reported by the next `next_event`.
-    timeout_error: Option<ProtocolError>,
+    /// The latest time handed to `handle_timeout`; timers are off until the first.
+    now: Option<Instant>,
+    /// What the timers remember, allocated once a timer has something to remember: at the first
+    /// tick when keepalive or the idle timeout is configured, else when the closing handshake
+    /// starts. An open connection with only the close timers configured (the default) has none.
+    timers: Option<Box<Timers>>,
 }
 
 /// Time as the connection knows it: only what [`Connection::handle_timeout`] told it.
 #[derive(Debug, Default)]
 struct Timers {
-    /// The latest time handed in; timers are off until the first.
-    now: Option<Instant>,
     /// Bytes arrived since the last `handle_timeout` and were already decoded.
     activity: bool,
     /// How many bytes of the receive buffer were already there at the last `handle_timeout`:
@@ -170,6 +179,8 @@ struct Timers {
     linger_since: Option<Instant>,
     /// The linger ran out without the peer ending the stream.
     linger_over: bool,
+    /// An error found by a timer, reported by the next `next_event`.
+    error: Option<ProtocolError>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -235,8 +246,8 @@ impl Connection {
             failed: false,
             eof: false,
             peer_unresponsive: false,
-            timers: Timers::default(),
-            timeout_error: None,
+            now: None,
+            timers: None,
         }
     }
 
@@ -313,7 +324,7 @@ impl Connection {
             return false;
         }
         match &self.frame {
-            Some(frame) => self.recv.len() >= frame.len,
+            Some(frame) => self.recv.len() >= frame.len(),
             None => match FrameHeader::parse(&self.recv) {
                 Ok(Parse::Complete(header, header_len)) => {
                     (self.recv.len() - header_len) as u64 >= header.payload_len
@@ -345,7 +356,7 @@ impl Connection {
     #[must_use]
     pub fn frame_bytes_missing(&self) -> usize {
         match &self.frame {
-            Some(frame) if !self.input_closed => frame.len.saturating_sub(self.recv.len()),
+            Some(frame) if !self.input_closed => frame.len().saturating_sub(self.recv.len()),
             _ => 0,
         }
     }
@@ -358,7 +369,7 @@ impl Connection {
     /// frame with the error's [`close_code`](ProtocolError::close_code), stops decoding and returns
     /// the error once; later calls return `Ok(None)`.
     pub fn next_event(&mut self) -> Result<Option<Message>, ProtocolError> {
-        if let Some(error) = self.timeout_error.take() {
+        if let Some(error) = self.timers.as_mut().and_then(|timers| timers.error.take()) {
             return Err(error);
         }
         if self.input_closed {
@@ -387,7 +398,7 @@ impl Connection {
                 };
                 let frame = self.accept_header(header)?;
                 self.recv.advance(header_len);
-                self.timers.note_consumed(header_len);
+                self.note_consumed(header_len);
                 self.frame = Some(frame);
             }
             let Some(frame) = self.frame.as_mut() else {
@@ -395,7 +406,7 @@ impl Connection {
             };
             // Unmask (and validate) what has arrived of the payload, so a bad byte in a text
             // frame fails the connection when it arrives rather than when the frame ends.
-            let available = self.recv.len().min(frame.len);
+            let available = self.recv.len().min(frame.len());
             if available > frame.processed {
                 let fresh = &mut self.recv[frame.processed..available];
                 if let Some(key) = frame.header.mask {
@@ -408,14 +419,14 @@ impl Connection {
                 }
                 frame.processed = available;
             }
-            if frame.processed < frame.len {
+            if frame.processed < frame.len() {
                 return Ok(None);
             }
             let header = frame.header;
-            let len = frame.len;
+            let len = frame.len();
             self.frame = None;
             let payload = self.recv.split_to(len);
-            self.timers.note_consumed(len);
+            self.note_consumed(len);
             if let Some(message) = self.complete_frame(header, payload)? {
                 return Ok(Some(message));
             }
@@ -487,13 +498,13 @@ impl Connection {
                 };
                 // A compressed message is always assembled: its frames are inflated into it.
                 if !header.fin || compressed {
-                    self.assembly = Some(Assembly {
+                    self.assembly = Some(Box::new(Assembly {
                         kind,
                         compressed,
                         data: BytesMut::new(),
                         size: header.payload_len,
                         fragments: 1,
-                    });
+                    }));
                 }
                 kind == DataKind::Text && !compressed
             }
@@ -501,8 +512,6 @@ impl Connection {
         };
         Ok(IncomingFrame {
             header,
-            // Lossless: bounded by max_frame_size above.
-            len: header.payload_len as usize,
             processed: 0,
             is_text,
         })
@@ -549,7 +558,9 @@ impl Connection {
                 if !header.fin {
                     return Ok(None);
                 }
-                let Some(Assembly { kind, data, .. }) = self.assembly.take() else {
+                let Some(Assembly { kind, data, .. }) =
+                    self.assembly.take().map(|assembly| *assembly)
+                else {
                     return Ok(None);
                 };
                 match kind {
@@ -572,11 +583,12 @@ impl Connection {
                 Ok(Some(Message::Ping(payload)))
             }
             OpCode::Pong => {
-                if let (Some((id, sent)), Some(now)) = (self.timers.ping_in_flight, self.timers.now)
-                {
-                    if payload[..] == id.to_be_bytes() {
-                        self.timers.last_rtt = Some(now.saturating_duration_since(sent));
-                        self.timers.ping_in_flight = None;
+                if let (Some(timers), Some(now)) = (self.timers.as_mut(), self.now) {
+                    if let Some((id, sent)) = timers.ping_in_flight {
+                        if payload[..] == id.to_be_bytes() {
+                            timers.last_rtt = Some(now.saturating_duration_since(sent));
+                            timers.ping_in_flight = None;
+                        }
                     }
                 }
                 Ok(Some(Message::Pong(payload.freeze())))
@@ -654,33 +666,38 @@ impl Connection {
     /// assert!(conn.should_close_transport());
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
-        let timers = &mut self.timers;
-        timers.now = Some(now);
-        let arrived = self.recv.len() > timers.seen_at_tick;
-        timers.seen_at_tick = self.recv.len();
+        self.now = Some(now);
+        let awaits_close = self.awaits_close();
+        let lingers = self.lingers();
+        let keepalive = self.state == State::Open
+            && (self.config.ping_interval.is_some() || self.config.idle_timeout.is_some());
+        if !(keepalive || awaits_close || lingers) {
+            return;
+        }
+        let received = self.recv.len();
+        let timers = self.timers.get_or_insert_with(Box::default);
+        let arrived = received > timers.seen_at_tick;
+        timers.seen_at_tick = received;
         if timers.activity || arrived || timers.last_activity.is_none() {
             timers.last_activity = Some(now);
             timers.awaiting_since = None;
             timers.activity = false;
         }
-        if self.awaits_close() {
-            let since = *self.timers.closing_since.get_or_insert(now);
+        if awaits_close {
+            let since = *timers.closing_since.get_or_insert(now);
             if now >= since + self.config.close_timeout {
                 self.give_up_closing();
             }
             return;
         }
-        if self.lingers() {
-            let since = *self.timers.linger_since.get_or_insert(now);
+        if lingers {
+            let since = *timers.linger_since.get_or_insert(now);
             if now >= since + self.config.close_linger {
-                self.timers.linger_over = true;
+                timers.linger_over = true;
             }
             return;
         }
-        if self.state != State::Open {
-            return;
-        }
-        let last_activity = self.timers.last_activity.unwrap_or(now);
+        let last_activity = timers.last_activity.unwrap_or(now);
         if let Some(idle) = self.config.idle_timeout {
             if now >= last_activity + idle {
                 self.fail_on_timer(ProtocolError::IdleTimeout);
@@ -690,17 +707,17 @@ impl Connection {
         let Some(interval) = self.config.ping_interval else {
             return;
         };
-        match self.timers.awaiting_since {
+        match timers.awaiting_since {
             Some(sent) if now >= sent + self.config.pong_timeout => {
                 self.fail_on_timer(ProtocolError::PongTimeout);
             }
             Some(_) => {}
             None if now >= last_activity + interval => {
-                self.timers.pings_sent += 1;
-                let id = self.timers.pings_sent;
+                timers.pings_sent += 1;
+                let id = timers.pings_sent;
+                timers.awaiting_since = Some(now);
+                timers.ping_in_flight = Some((id, now));
                 self.queue_frame(OpCode::Ping, true, &id.to_be_bytes());
-                self.timers.awaiting_since = Some(now);
-                self.timers.ping_in_flight = Some((id, now));
             }
             None => {}
         }
@@ -709,34 +726,38 @@ impl Connection {
     /// When [`handle_timeout`](Self::handle_timeout) next needs to be called, if ever. A time in
     /// the past means "now".
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let now = self.timers.now?;
+        let now = self.now?;
+        let timers = self.timers.as_deref();
         if self.awaits_close() {
             // A timer that has not started yet starts at the next call: ask for it at once.
             return Some(
-                self.timers
-                    .closing_since
+                timers
+                    .and_then(|timers| timers.closing_since)
                     .map_or(now, |since| since + self.config.close_timeout),
             );
         }
         if self.lingers() {
             return Some(
-                self.timers
-                    .linger_since
+                timers
+                    .and_then(|timers| timers.linger_since)
                     .map_or(now, |since| since + self.config.close_linger),
             );
         }
         if self.state != State::Open {
             return None;
         }
-        let last_activity = self.timers.last_activity.unwrap_or(now);
+        let last_activity = timers
+            .and_then(|timers| timers.last_activity)
+            .unwrap_or(now);
+        let awaiting_since = timers.and_then(|timers| timers.awaiting_since);
         let idle = self.config.idle_timeout.map(|idle| last_activity + idle);
-        let keepalive =
-            self.config
-                .ping_interval
-                .map(|interval| match self.timers.awaiting_since {
-                    Some(sent) => sent + self.config.pong_timeout,
-                    None => last_activity + interval,
-                });
+        let keepalive = self
+            .config
+            .ping_interval
+            .map(|interval| match awaiting_since {
+                Some(sent) => sent + self.config.pong_timeout,
+                None => last_activity + interval,
+            });
         match (idle, keepalive) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -745,7 +766,14 @@ impl Connection {
 
     /// Round-trip time of the last keepalive ping that the peer answered.
     pub fn last_rtt(&self) -> Option<Duration> {
-        self.timers.last_rtt
+        self.timers.as_ref().and_then(|timers| timers.last_rtt)
+    }
+
+    /// Bytes left the receive buffer: the timers, if they watch for activity, must see it.
+    fn note_consumed(&mut self, n: usize) {
+        if let Some(timers) = self.timers.as_mut() {
+            timers.note_consumed(n);
+        }
     }
 
     /// Whether the close timer runs: our Close is out and the peer's has not come, or a client
@@ -764,14 +792,17 @@ impl Connection {
         self.should_close_transport()
             && !self.eof
             && !self.peer_unresponsive
-            && !self.timers.linger_over
+            && !self
+                .timers
+                .as_ref()
+                .is_some_and(|timers| timers.linger_over)
             && !self.config.close_linger.is_zero()
     }
 
     fn fail_on_timer(&mut self, error: ProtocolError) {
         self.peer_unresponsive = true;
         let error = self.fail(error);
-        self.timeout_error = Some(error);
+        self.timers.get_or_insert_with(Box::default).error = Some(error);
     }
 
     /// The close timer expired: stop waiting for the peer.
@@ -781,7 +812,7 @@ impl Connection {
         self.input_closed = true;
         self.failed = true;
         self.recv.clear();
-        self.timeout_error = Some(ProtocolError::CloseTimeout);
+        self.timers.get_or_insert_with(Box::default).error = Some(ProtocolError::CloseTimeout);
     }
 
     // ---------------------------------------------------------------- commands
@@ -1168,5 +1199,65 @@ impl Connection {
     #[must_use]
     pub fn is_terminated(&self) -> bool {
         self.should_close_transport() && !self.lingers()
+    }
+}
+
+#[cfg(test)]
+mod memory {
+    use super::*;
+
+    /// What each idle connection costs inline; state for rarer work (timers with something to
+    /// remember, a fragmented message, a client's mask generator) lives behind a pointer.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_connection_stays_small() {
+        assert!(
+            std::mem::size_of::<Connection>() <= 192,
+            "Connection grew to {} bytes",
+            std::mem::size_of::<Connection>()
+        );
+    }
+
+    #[test]
+    fn close_timers_alone_allocate_nothing_while_open() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        let start = Instant::now();
+        conn.handle_timeout(start);
+        conn.receive(b"\x82\x82\x00\x00\x00\x00hi");
+        conn.handle_timeout(start + Duration::from_secs(1));
+        assert!(matches!(conn.next_event(), Ok(Some(Message::Binary(_)))));
+        assert!(conn.timers.is_none());
+        assert_eq!(conn.poll_timeout(), None);
+
+        // The closing handshake starts the close timer, which needs its start time.
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        let closing = start + Duration::from_secs(2);
+        assert_eq!(conn.poll_timeout(), Some(start + Duration::from_secs(1)));
+        conn.handle_timeout(closing);
+        assert_eq!(
+            conn.poll_timeout(),
+            Some(closing + conn.config().close_timeout)
+        );
+        assert!(conn.timers.is_some());
+    }
+
+    #[test]
+    fn keepalive_allocates_at_the_first_tick() {
+        let config = Config::default().ping_interval(Some(Duration::from_secs(20)));
+        let mut conn = Connection::new(Role::Server, config);
+        assert!(conn.timers.is_none());
+        conn.handle_timeout(Instant::now());
+        assert!(conn.timers.is_some());
+    }
+
+    #[test]
+    fn a_finished_fragmented_message_frees_its_assembly() {
+        let mut conn = Connection::new(Role::Server, Config::default());
+        conn.receive(b"\x01\x82\x00\x00\x00\x00hi");
+        assert_eq!(conn.next_event(), Ok(None));
+        assert!(conn.assembly.is_some());
+        conn.receive(b"\x80\x81\x00\x00\x00\x00!");
+        assert!(matches!(conn.next_event(), Ok(Some(Message::Text(_)))));
+        assert!(conn.assembly.is_none());
     }
 }

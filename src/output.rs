@@ -14,8 +14,13 @@ pub(crate) const SHARE_THRESHOLD: usize = 16 * 1024;
 /// Pending output, in order: the `shared` chunks, then `tail`.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
-    /// Frozen runs of encoded bytes and payloads queued by reference.
-    shared: VecDeque<Bytes>,
+    /// Frozen runs of encoded bytes and payloads queued by reference; boxed and dropped once
+    /// written, so that a connection that sends only small frames carries one pointer for it.
+    #[allow(
+        clippy::box_collection,
+        reason = "one pointer inline instead of an empty VecDeque's four words"
+    )]
+    shared: Option<Box<VecDeque<Bytes>>>,
     /// Where frames are encoded; moved into `shared` when a payload is queued by reference.
     tail: BytesMut,
 }
@@ -23,12 +28,17 @@ pub(crate) struct Output {
 impl Output {
     /// Bytes waiting, in total.
     pub(crate) fn len(&self) -> usize {
-        self.shared.iter().map(Bytes::len).sum::<usize>() + self.tail.len()
+        self.runs().map(Bytes::len).sum::<usize>() + self.tail.len()
     }
 
     #[cfg(test)]
     fn is_empty(&self) -> bool {
-        self.shared.is_empty() && self.tail.is_empty()
+        self.shared.is_none() && self.tail.is_empty()
+    }
+
+    /// The shared runs, in order.
+    fn runs(&self) -> impl Iterator<Item = &Bytes> {
+        self.shared.iter().flat_map(|runs| runs.iter())
     }
 
     /// The buffer new frames are encoded into, at the end of the output.
@@ -38,27 +48,25 @@ impl Output {
 
     /// Queues `payload` after everything so far, without copying it.
     pub(crate) fn push_shared(&mut self, payload: Bytes) {
-        if !self.tail.is_empty() {
-            self.shared.push_back(self.tail.split().freeze());
-        }
-        if !payload.is_empty() {
-            self.shared.push_back(payload);
-        }
+        let tail = (!self.tail.is_empty()).then(|| self.tail.split().freeze());
+        let runs = tail
+            .into_iter()
+            .chain((!payload.is_empty()).then_some(payload));
+        self.shared.get_or_insert_with(Box::default).extend(runs);
     }
 
     /// The first contiguous run of pending bytes (all of them unless a payload was queued by
     /// reference).
     pub(crate) fn first(&self) -> &[u8] {
-        self.shared
-            .front()
+        self.runs()
+            .next()
             .map_or(&self.tail[..], |chunk| &chunk[..])
     }
 
     /// Fills `slices` with the pending runs in order; returns how many it filled.
     pub(crate) fn chunks<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
         let runs = self
-            .shared
-            .iter()
+            .runs()
             .map(|chunk| &chunk[..])
             .chain(std::iter::once(&self.tail[..]))
             .filter(|run| !run.is_empty());
@@ -72,15 +80,18 @@ impl Output {
 
     /// Drops the first `n` pending bytes (at most all of them), across runs.
     pub(crate) fn advance(&mut self, mut n: usize) {
-        while n > 0 {
-            let Some(front) = self.shared.front_mut() else {
-                break;
-            };
-            let step = n.min(front.len());
-            front.advance(step);
-            n -= step;
-            if front.is_empty() {
-                self.shared.pop_front();
+        if let Some(runs) = self.shared.as_mut() {
+            while let Some(front) = runs.front_mut() {
+                let step = n.min(front.len());
+                front.advance(step);
+                n -= step;
+                if !front.is_empty() {
+                    break;
+                }
+                runs.pop_front();
+            }
+            if runs.is_empty() {
+                self.shared = None;
             }
         }
         self.tail.advance(n.min(self.tail.len()));
@@ -92,12 +103,13 @@ impl Output {
 
     /// All pending bytes as one buffer; copies only if payloads were queued by reference.
     pub(crate) fn take_all(&mut self) -> Bytes {
-        if self.shared.is_empty() {
+        let len = self.len();
+        let Some(runs) = self.shared.take() else {
             return self.tail.split().freeze();
-        }
-        let mut all = BytesMut::with_capacity(self.len());
-        for chunk in self.shared.drain(..) {
-            all.extend_from_slice(&chunk);
+        };
+        let mut all = BytesMut::with_capacity(len);
+        for chunk in runs.iter() {
+            all.extend_from_slice(chunk);
         }
         all.extend_from_slice(&self.tail);
         self.tail = BytesMut::new();
@@ -130,6 +142,7 @@ mod tests {
         assert_eq!(out.first(), b"yload");
         out.advance(100);
         assert!(out.is_empty());
+        assert!(out.shared.is_none(), "written runs leave no queue behind");
         assert_eq!(out.first(), b"");
     }
 
