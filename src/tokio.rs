@@ -58,6 +58,42 @@ use crate::prepared::PreparedMessage;
 /// Space offered to each read from the stream.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// How many released read buffers each thread keeps for the next connection that wakes up.
+const POOLED_READ_BUFFERS: usize = 8;
+
+thread_local! {
+    /// Read buffers that connections released when they went idle, for other connections on this
+    /// thread to take when data arrives: a busy server reuses a handful of buffers instead of
+    /// allocating and freeing one per wake-up, and idle connections still hold none. At most
+    /// [`POOLED_READ_BUFFERS`] of at most 4 × [`READ_CHUNK`] each, so the pool is bounded.
+    static READ_BUFFERS: std::cell::RefCell<Vec<BytesMut>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A read buffer from this thread's pool, or an empty one (allocated by the first `reserve`).
+fn take_read_buffer() -> BytesMut {
+    READ_BUFFERS
+        .try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Gives an empty read buffer back to this thread's pool, or frees it if the pool is full or
+/// the buffer grew large (for one big frame) or has no room left.
+fn release_read_buffer(buffer: BytesMut) {
+    debug_assert!(buffer.is_empty());
+    if buffer.capacity() == 0 || buffer.capacity() > 4 * READ_CHUNK {
+        return;
+    }
+    let _ = READ_BUFFERS.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < POOLED_READ_BUFFERS {
+            pool.push(buffer);
+        }
+    });
+}
+
 /// A WebSocket connection over an async stream.
 ///
 /// # Example
@@ -419,18 +455,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Reads once from the stream into the connection's buffer, without zero-filling it first.
     ///
     /// An idle connection holds no read buffer: when the read finds nothing and nothing is
-    /// buffered, the buffer's memory is released before the task sleeps, and the next wake-up
-    /// (data has arrived) takes a fresh one. Bytes are read where they will be decoded, so no
-    /// payload is copied between reading and unmasking.
+    /// buffered, the buffer goes back to the thread's pool (or is freed) before the task sleeps,
+    /// and the next wake-up (data has arrived) takes one from the pool. Bytes are read where they
+    /// will be decoded, so no payload is copied between reading and unmasking.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Room for the rest of a large frame at once: no copies as the buffer grows.
         let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());
         let buf = self.conn.read_buffer();
+        if buf.capacity() == 0 {
+            *buf = take_read_buffer();
+        }
         buf.reserve(wanted);
         let result = tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, buf);
         if result.is_pending() && buf.is_empty() {
-            // Drop the capacity (and any allocation still shared with messages handed out).
-            *buf = BytesMut::new();
+            release_read_buffer(std::mem::take(buf));
         }
         result
     }
