@@ -473,13 +473,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         result
     }
 
-    /// Whether any timer is configured; without one the adapter never reads the clock.
+    /// Whether a configured timer can run now; if not, the adapter does not read the clock.
+    /// Keepalive and the idle timeout watch an open connection; the close timeout and the linger
+    /// run only once the connection is no longer open (their first tick starts them).
     fn timers_on(&self) -> bool {
         let config = self.conn.config();
         config.ping_interval.is_some()
             || config.idle_timeout.is_some()
-            || !config.close_timeout.is_zero()
-            || !config.close_linger.is_zero()
+            || (self.conn.state() != crate::State::Open
+                && (!config.close_timeout.is_zero() || !config.close_linger.is_zero()))
     }
 
     /// Runs the connection's timers: fires what is due and arms a sleep for the next deadline.

@@ -327,6 +327,41 @@ async fn a_peer_that_stops_answering_pings_is_dropped_within_interval_plus_timeo
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        // The default configuration: no keepalive, only the close timers, which the adapter
+        // starts when the closing handshake does.
+        let config = Config::default();
+        let close_timeout = config.close_timeout;
+        let stream = listener.accept().await.unwrap().0;
+        let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let start = tokio::time::Instant::now();
+        ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+        let mut events = Vec::new();
+        while let Some(event) = ws.next().await {
+            events.push(event.map_err(|e| e.to_string()));
+        }
+        (start.elapsed(), close_timeout, events)
+    });
+    // A raw client: completes the handshake, then never answers anything.
+    let _raw = raw_client(addr).await;
+    let (elapsed, close_timeout, events) = tokio::time::timeout(Duration::from_secs(600), server)
+        .await
+        .expect("the server still waits for the Close")
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![Err(Error::from(ProtocolError::CloseTimeout).to_string())]
+    );
+    assert_eq!(elapsed, close_timeout);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_client_that_trickles_its_request_is_dropped_after_the_handshake_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
