@@ -154,7 +154,8 @@ pub struct Connection {
     timers: Option<Box<Timers>>,
 }
 
-/// Time as the connection knows it: only what [`Connection::handle_timeout`] told it.
+/// What the timers remember between ticks of [`Connection::handle_timeout`], which alone tells
+/// the connection the time.
 #[derive(Debug, Default)]
 struct Timers {
     /// Bytes arrived since the last `handle_timeout` and were already decoded.

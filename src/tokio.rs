@@ -742,3 +742,33 @@ async fn write_all_flush<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) ->
     stream.write_all(bytes).await?;
     stream.flush().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_released_read_buffer_is_taken_again() {
+        let buffer = BytesMut::with_capacity(READ_CHUNK);
+        let storage = buffer.as_ptr();
+        release_read_buffer(buffer);
+        let again = take_read_buffer();
+        assert_eq!(again.as_ptr(), storage);
+        assert!(again.capacity() >= READ_CHUNK);
+        assert_eq!(take_read_buffer().capacity(), 0, "the pool is empty again");
+    }
+
+    #[test]
+    fn the_read_buffer_pool_is_bounded() {
+        // A buffer grown for one large frame is freed, not kept.
+        release_read_buffer(BytesMut::with_capacity(8 * READ_CHUNK));
+        assert_eq!(take_read_buffer().capacity(), 0);
+        for _ in 0..POOLED_READ_BUFFERS + 3 {
+            release_read_buffer(BytesMut::with_capacity(READ_CHUNK));
+        }
+        let kept = std::iter::repeat_with(take_read_buffer)
+            .take_while(|buffer| buffer.capacity() > 0)
+            .count();
+        assert_eq!(kept, POOLED_READ_BUFFERS);
+    }
+}
