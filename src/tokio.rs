@@ -80,10 +80,14 @@ fn take_read_buffer() -> BytesMut {
 }
 
 /// Gives an empty read buffer back to this thread's pool, or frees it if the pool is full or
-/// the buffer grew large (for one big frame) or has no room left.
-fn release_read_buffer(buffer: BytesMut) {
+/// the buffer grew large (for one big frame).
+///
+/// Only a buffer whose memory this connection alone holds is kept: one still shared with a
+/// message handed out (a large echo still being written, say) could not be reused for reading,
+/// and in the pool it would keep that message's whole allocation alive.
+fn release_read_buffer(mut buffer: BytesMut) {
     debug_assert!(buffer.is_empty());
-    if buffer.capacity() == 0 || buffer.capacity() > 4 * READ_CHUNK {
+    if !buffer.try_reclaim(READ_CHUNK) || buffer.capacity() > 4 * READ_CHUNK {
         return;
     }
     let _ = READ_BUFFERS.try_with(|pool| {
@@ -756,6 +760,16 @@ mod tests {
         assert_eq!(again.as_ptr(), storage);
         assert!(again.capacity() >= READ_CHUNK);
         assert_eq!(take_read_buffer().capacity(), 0, "the pool is empty again");
+    }
+
+    #[test]
+    fn a_buffer_still_shared_with_a_message_is_not_pooled() {
+        let mut buffer = BytesMut::with_capacity(READ_CHUNK);
+        buffer.extend_from_slice(b"message");
+        let message = buffer.split().freeze();
+        release_read_buffer(buffer);
+        assert_eq!(take_read_buffer().capacity(), 0);
+        drop(message);
     }
 
     #[test]
