@@ -668,13 +668,11 @@ impl Connection {
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = Some(now);
-        let awaits_close = self.awaits_close();
-        let lingers = self.lingers();
-        let keepalive = self.state == State::Open
-            && (self.config.ping_interval.is_some() || self.config.idle_timeout.is_some());
-        if !(keepalive || awaits_close || lingers) {
+        if !self.timers_running() {
             return;
         }
+        let awaits_close = self.awaits_close();
+        let lingers = self.lingers();
         let received = self.recv.len();
         let timers = self.timers.get_or_insert_with(Box::default);
         let arrived = received > timers.seen_at_tick;
@@ -775,6 +773,15 @@ impl Connection {
         if let Some(timers) = self.timers.as_mut() {
             timers.note_consumed(n);
         }
+    }
+
+    /// Whether a timer runs now, so that [`handle_timeout`](Self::handle_timeout) has work to
+    /// do: keepalive or the idle timeout on an open connection, the close timer, or the linger.
+    /// Otherwise a tick only records the time, and an adapter need not read the clock.
+    pub(crate) fn timers_running(&self) -> bool {
+        let watches_activity = self.state == State::Open
+            && (self.config.ping_interval.is_some() || self.config.idle_timeout.is_some());
+        watches_activity || self.awaits_close() || self.lingers()
     }
 
     /// Whether the close timer runs: our Close is out and the peer's has not come, or a client

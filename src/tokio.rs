@@ -450,7 +450,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             }
             // Tell the core the time after each read: it marks the activity that keepalive and
             // idle timers measure, and dates a pong's arrival.
-            if self.timers_on() {
+            if self.conn.timers_running() {
                 self.conn.handle_timeout(now());
             }
         }
@@ -477,21 +477,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         result
     }
 
-    /// Whether a configured timer can run now; if not, the adapter does not read the clock.
-    /// Keepalive and the idle timeout watch an open connection; the close timeout and the linger
-    /// run only once the connection is no longer open (their first tick starts them).
-    fn timers_on(&self) -> bool {
-        let config = self.conn.config();
-        config.ping_interval.is_some()
-            || config.idle_timeout.is_some()
-            || (self.conn.state() != crate::State::Open
-                && (!config.close_timeout.is_zero() || !config.close_linger.is_zero()))
-    }
-
     /// Runs the connection's timers: fires what is due and arms a sleep for the next deadline.
     /// Returns true when a timer fired, so the caller looks for the events and output it made.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.timers_on() {
+        if !self.conn.timers_running() {
+            self.sleep = None;
             return false;
         }
         let time = now();
