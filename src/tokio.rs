@@ -374,7 +374,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             let n = if runs > 1 && self.stream.is_write_vectored() {
                 ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..runs]))?
             } else {
-                ready!(Pin::new(&mut self.stream).poll_write(cx, self.conn.bytes_to_send()))?
+                ready!(Pin::new(&mut self.stream).poll_write(cx, &slices[0]))?
             };
             if n == 0 {
                 return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
