@@ -54,8 +54,7 @@ fn connection(c: &mut Criterion) {
                     for _ in 0..count {
                         send(&mut client, text, black_box(&payload));
                     }
-                    let n = black_box(client.bytes_to_send()).len();
-                    client.advance_sent(n);
+                    black_box(client.take_transmit());
                 });
             });
 
@@ -63,13 +62,13 @@ fn connection(c: &mut Criterion) {
             for _ in 0..count {
                 send(&mut wire_source, text, &payload);
             }
-            let wire = wire_source.bytes_to_send().to_vec();
+            let wire = wire_source.take_transmit().to_vec();
             let mut server = Connection::new(Role::Server, Config::default());
             group.bench_function(format!("decode_{kind}"), |b| {
                 b.iter(|| {
                     server.receive(black_box(&wire));
                     let mut received = 0;
-                    while let Some(message) = server.next_event().expect("valid frames") {
+                    while let Some(message) = server.poll_event().expect("valid frames") {
                         debug_assert!(matches!(message, Message::Text(_) | Message::Binary(_)));
                         received += black_box(message).len();
                     }

@@ -23,12 +23,12 @@ use std::sync::Arc;
 
 use crate::close::CloseCode;
 use crate::config::Config;
-use crate::connection::{Connection, State};
-use crate::error::Error;
+use crate::connection::{Connection, State, Transport};
 use crate::handshake::offer_extensions;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
+use crate::io_error::Error;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
 
@@ -164,13 +164,13 @@ impl<S: Read + Write> WebSocket<S> {
     /// handshake, returns [`Error::Closed`]. Queued output is written before this blocks.
     ///
     /// [`Error::Closed`] comes as soon as the transport should close
-    /// ([`Connection::should_close_transport`]); a generic stream cannot be half-closed, so there
+    /// ([`Connection::transport`] says to shut it down or release it); a generic stream cannot be half-closed, so there
     /// is no linger for the peer's FIN here (see [`Config::close_linger`]). With a `TcpStream`,
     /// `shutdown(Write)` and reading to the end before dropping it lets the peer's last bytes
     /// arrive without a reset.
     pub fn read(&mut self) -> Result<Message, Error> {
         loop {
-            match self.conn.next_event() {
+            match self.conn.poll_event() {
                 Ok(Some(message)) => {
                     if message.is_close() {
                         // Put the echoed Close on the wire now: the application may stop here.
@@ -188,7 +188,7 @@ impl<S: Read + Write> WebSocket<S> {
             }
             // Input ran dry: this is where corked sends go out, in one write.
             self.flush()?;
-            if self.conn.should_close_transport() {
+            if let Transport::ShutdownWrite | Transport::Release = self.conn.transport() {
                 return Err(Error::Closed);
             }
             self.fill()?;
@@ -269,7 +269,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     fn flush_unless_corked(&mut self) -> Result<(), Error> {
-        if !self.conn.has_pending_input() || self.conn.buffered_output() >= CORK_LIMIT {
+        if !self.conn.has_pending_input() || self.conn.pending_transmit() >= CORK_LIMIT {
             self.flush()?;
         }
         Ok(())
@@ -277,14 +277,7 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Writes everything queued and flushes the stream.
     pub fn flush(&mut self) -> Result<(), Error> {
-        while !self.conn.bytes_to_send().is_empty() {
-            match self.stream.write(self.conn.bytes_to_send()) {
-                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
-                Ok(n) => self.conn.advance_sent(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        self.conn.write_transmit(&mut self.stream)?;
         self.stream.flush()?;
         Ok(())
     }

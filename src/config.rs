@@ -49,10 +49,10 @@ pub struct Config {
     /// How long to wait for the peer's Close after ours (and, for a client, for the server to end
     /// the transport afterwards). Default 10 s.
     pub close_timeout: Duration,
-    /// How long, once the transport should close (see
-    /// [`should_close_transport`](crate::Connection::should_close_transport)), to keep reading
-    /// for the peer's end of the stream before giving up on it (see
-    /// [`is_terminated`](crate::Connection::is_terminated)). Closing a socket with unread input
+    /// How long, once the write side is shut down
+    /// ([`Transport::ShutdownWrite`](crate::Transport::ShutdownWrite)), to keep reading for the
+    /// peer's end of the stream before giving up on it
+    /// ([`Transport::Release`](crate::Transport::Release)). Closing a socket with unread input
     /// makes the kernel send a reset, which can destroy our Close frame before the peer reads
     /// it; half-closing and waiting for the peer's FIN lets both ends finish cleanly. Default
     /// 2 s; zero turns lingering off.
@@ -65,7 +65,8 @@ pub struct Config {
     pub handshake_timeout: Option<Duration>,
     /// High-water mark of the send buffer: once this many bytes wait to be written, sends fail
     /// with [`SendError::BufferFull`](crate::SendError::BufferFull) until the transport drains
-    /// them, and [`wants_read`](crate::Connection::wants_read) turns false so that replies the
+    /// them, and [`transport`](crate::Connection::transport) says
+    /// [`PauseReading`](crate::Transport::PauseReading) so that replies the
     /// connection owes (pongs, the close echo) cannot pile up. Default 1 MiB.
     pub max_send_buffer: usize,
     /// permessage-deflate (RFC 7692): offered by a client, accepted by a server when the peer

@@ -40,8 +40,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::Config;
-use crate::error::Error;
 use crate::handshake::{ClientRequest, Response};
+use crate::io_error::Error;
 use crate::tokio::WebSocket;
 
 /// Options for opening client connections; reusable for any number of them.

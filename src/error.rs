@@ -1,13 +1,14 @@
-//! Errors, split by whose fault they are.
+//! The core's errors, split by whose fault they are.
 //!
-//! [`ProtocolError`]: the peer broke the protocol; each carries the close code the connection sent
-//! to fail the connection (RFC 6455 §7.1.7). [`SendError`]: the local application asked for
-//! something the protocol does not allow; nothing is sent to the peer.
+//! [`ConnectionError`] ends a connection: the peer broke the protocol ([`ProtocolError`], with the
+//! close code that failed the connection, RFC 6455 §7.1.7), one of our timers gave up on the peer
+//! ([`Timeout`]), or the transport ended without a closing handshake. [`SendError`]: the local
+//! application asked for something the protocol does not allow; nothing is sent to the peer.
 #![forbid(unsafe_code)]
 
 use crate::close::CloseCode;
 
-/// The peer violated RFC 6455, a configured limit or a timeout; the connection has been failed.
+/// The peer violated RFC 6455 or a configured limit; the connection has been failed.
 ///
 /// By the time the application sees one, the connection has queued a Close frame with
 /// [`close_code`](Self::close_code) and stopped reading. Close reasons sent to the peer never carry
@@ -80,26 +81,11 @@ pub enum ProtocolError {
     /// A compressed message could not be inflated (permessage-deflate).
     #[error("invalid compressed data")]
     InvalidCompressedData,
-    /// The transport ended without a closing handshake (reported as code 1006, never sent).
-    #[error("connection closed without a close frame")]
-    UnexpectedEof,
-    /// No frame arrived within `pong_timeout` of a keepalive ping.
-    #[error("no answer to a keepalive ping")]
-    PongTimeout,
-    /// No frame arrived for `idle_timeout`.
-    #[error("connection idle for too long")]
-    IdleTimeout,
-    /// The peer did not finish the closing handshake (or, for a client, end the transport) within
-    /// `close_timeout`. Reported as 1006: nothing more is sent.
-    #[error("the peer did not finish the closing handshake in time")]
-    CloseTimeout,
 }
 
 impl ProtocolError {
-    /// The close code sent to the peer for this error: 1002, 1007 or 1009 for violations, 1011 for
-    /// an unanswered ping, 1001 for an idle timeout; 1006 for
-    /// [`UnexpectedEof`](Self::UnexpectedEof) and [`CloseTimeout`](Self::CloseTimeout), where
-    /// nothing is sent.
+    /// The close code sent to the peer for this error: 1007 for invalid text or compressed data,
+    /// 1009 for a limit, 1002 for the rest.
     pub fn close_code(&self) -> CloseCode {
         match self {
             ProtocolError::InvalidUtf8 | ProtocolError::InvalidCompressedData => {
@@ -108,11 +94,6 @@ impl ProtocolError {
             ProtocolError::FrameTooLarge { .. }
             | ProtocolError::MessageTooLarge { .. }
             | ProtocolError::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
-            ProtocolError::UnexpectedEof | ProtocolError::CloseTimeout => {
-                CloseCode::ABNORMAL_CLOSURE
-            }
-            ProtocolError::PongTimeout => CloseCode::INTERNAL_ERROR,
-            ProtocolError::IdleTimeout => CloseCode::GOING_AWAY,
             ProtocolError::ReservedOpcode(_)
             | ProtocolError::ReservedBits
             | ProtocolError::UnmaskedFrame
@@ -152,7 +133,7 @@ pub enum SendError {
     #[error("fragment type does not match the message in progress")]
     FragmentTypeMismatch,
     /// The send buffer is at its high-water mark ([`Config::max_send_buffer`]): write out
-    /// [`bytes_to_send`](crate::Connection::bytes_to_send) and try again.
+    /// [`Connection::poll_transmit`](crate::Connection::poll_transmit) and try again.
     ///
     /// [`Config::max_send_buffer`]: crate::Config::max_send_buffer
     #[error("send buffer full: {buffered} bytes queued, limit {limit}")]
@@ -164,42 +145,96 @@ pub enum SendError {
     },
 }
 
-/// Everything that can go wrong in the blocking and async adapters.
+/// Why a connection ended other than by a completed closing handshake. Returned once by
+/// [`Connection::poll_event`](crate::Connection::poll_event); the connection is then closing or
+/// closed, and [`Connection::transport`](crate::Connection::transport) says what to do with the
+/// transport.
 ///
-/// Each variant wraps the error of one layer, so a caller can tell a socket failure from a peer's
-/// protocol violation (already answered with a Close frame) or its own misuse.
-#[cfg(feature = "std")]
-#[derive(Debug, thiserror::Error)]
+/// Each variant says whose fault it is: the peer's ([`Protocol`](Self::Protocol)), a timer of
+/// ours that gave up on the peer ([`Timeout`](Self::Timeout)), or the transport's
+/// ([`TransportEnded`](Self::TransportEnded)). The application's own mistakes are
+/// [`SendError`]s and never end the connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
-    /// The transport failed. A `WouldBlock` from a non-blocking stream leaves the connection
-    /// intact: retry when the stream is ready.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
-    /// The peer violated the protocol; the Close frame with
-    /// [`ProtocolError::close_code`] has been sent.
-    #[error("protocol error: {0}")]
-    Protocol(#[from] ProtocolError),
-    /// The application asked for something the protocol does not allow.
-    #[error("send error: {0}")]
-    Send(#[from] SendError),
-    /// A client's opening handshake was invalid; the error response has been sent.
-    #[error("bad handshake request: {0}")]
-    Handshake(#[from] crate::handshake::HandshakeError),
-    /// The server's handshake response was invalid or refused the upgrade.
-    #[error("handshake failed: {0}")]
-    ClientHandshake(#[from] crate::handshake::ClientHandshakeError),
-    /// The URL could not be used for a WebSocket connection.
-    #[error("bad URL: {0}")]
-    Url(#[from] crate::handshake::UrlError),
-    /// A handshake message could not be built from what the application supplied.
-    #[error("bad handshake parameters: {0}")]
-    Build(#[from] crate::handshake::BuildError),
-    /// The application rejected the request; the rejection response has been sent.
-    #[error("request rejected with status {0}")]
-    Rejected(u16),
-    /// The connection is closed: the closing handshake finished or the transport ended. Not a
-    /// failure; it ends the stream of messages.
-    #[error("the connection is closed")]
-    Closed,
+pub enum ConnectionError {
+    /// The peer broke the protocol; a Close frame with
+    /// [`ProtocolError::close_code`] was queued.
+    #[error("the peer broke the protocol: {0}")]
+    Protocol(ProtocolError),
+    /// A timer of ours gave up waiting for the peer.
+    #[error("{0}")]
+    Timeout(Timeout),
+    /// The transport ended before the closing handshake (reported as code 1006, never sent).
+    #[error("the transport ended without a closing handshake")]
+    TransportEnded,
+}
+
+impl ConnectionError {
+    /// The close code this error stands for: the one sent to the peer, or 1006 (never sent) where
+    /// nothing could be sent.
+    ///
+    /// ```
+    /// use rfc6455::{CloseCode, ConnectionError, ProtocolError, Timeout};
+    ///
+    /// assert_eq!(ConnectionError::Protocol(ProtocolError::InvalidUtf8).close_code(), CloseCode::INVALID_PAYLOAD);
+    /// assert_eq!(ConnectionError::Timeout(Timeout::Keepalive).close_code(), CloseCode::INTERNAL_ERROR);
+    /// assert_eq!(ConnectionError::TransportEnded.close_code(), CloseCode::ABNORMAL_CLOSURE);
+    /// ```
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            ConnectionError::Protocol(error) => error.close_code(),
+            ConnectionError::Timeout(timeout) => timeout.close_code(),
+            ConnectionError::TransportEnded => CloseCode::ABNORMAL_CLOSURE,
+        }
+    }
+}
+
+impl From<ProtocolError> for ConnectionError {
+    fn from(error: ProtocolError) -> Self {
+        ConnectionError::Protocol(error)
+    }
+}
+
+impl From<Timeout> for ConnectionError {
+    fn from(timeout: Timeout) -> Self {
+        ConnectionError::Timeout(timeout)
+    }
+}
+
+/// Which of the connection's timers ([`Config`](crate::Config)) gave up on the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// No frame arrived within `pong_timeout` of a keepalive Ping; Close 1011 was sent, with
+    /// that reason.
+    #[error("no answer to a keepalive ping")]
+    Keepalive,
+    /// No frame arrived for `idle_timeout`; Close 1001 was sent, with that reason.
+    #[error("connection idle for too long")]
+    Idle,
+    /// The peer did not finish the closing handshake (or, for a client, end the transport)
+    /// within `close_timeout`. Nothing more is sent (1006).
+    #[error("the peer did not finish the closing handshake in time")]
+    Close,
+}
+
+impl Timeout {
+    /// The close code sent for this timeout: 1011 for keepalive, 1001 for idle, 1006 (nothing
+    /// sent) for the close timer.
+    pub fn close_code(self) -> CloseCode {
+        match self {
+            Timeout::Keepalive => CloseCode::INTERNAL_ERROR,
+            Timeout::Idle => CloseCode::GOING_AWAY,
+            Timeout::Close => CloseCode::ABNORMAL_CLOSURE,
+        }
+    }
+
+    /// The reason sent with the Close frame, so that the peer can show why it was dropped.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Timeout::Keepalive => "keepalive timeout",
+            Timeout::Idle => "idle timeout",
+            Timeout::Close => "",
+        }
+    }
 }

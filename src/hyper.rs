@@ -62,8 +62,8 @@ use hyper_util::rt::TokioIo;
 
 use crate::config::Config;
 use crate::connection::{Connection, Role};
-use crate::error::Error;
 use crate::handshake::{Accept, BuildError, Reject, Request};
+use crate::io_error::Error;
 use crate::tokio::WebSocket;
 
 /// The body of the responses this module builds: empty for the 101, a short text for a refusal.

@@ -10,19 +10,29 @@
 //!     bytes from the socket                         bytes to the socket
 //!              │                                             ▲
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ adapters (blocking, tokio): loops that move bytes, nothing more │
+//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect):   │
+//!   │ loops that move bytes, nothing more; their `Error`              │
 //!   └──────────┬─────────────────────────────────────────────▲────────┘
-//!              │ receive(&[u8])                              │ bytes_to_send()
+//!              │ receive(&[u8]), receive_eof(),              │ poll_transmit(&mut Vec),
+//!              │ handle_timeout(now)                         │ transport(), poll_timeout()
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ sans-IO core: handshake → Connection (frames, masking, UTF-8,   │
-//!   │               close handshake, limits)                          │
+//!   │ handshake (HTTP/1.1 opening handshake, extension negotiation)   │
+//!   │ connection (phase, receive, send, timers, transmit)             │
+//!   │ extension codecs (permessage-deflate)                           │
+//!   │ wire vocabulary (frame, mask, utf8, close, message, prepared)   │
 //!   └──────────┬──────────────────────────────────────────────────────┘
-//!              │ next_event() → Message / ProtocolError
+//!              │ poll_event() → Message / ConnectionError
 //!              ▼
 //!        the application
 //! ```
 //!
+//! Layers import downward only; `tests/layering.rs` fails on an import that goes up or a cycle.
+//!
 //! # Driving the core yourself
+//!
+//! The calling protocol is documented on [`Connection`]: inputs, commands, then outputs drained
+//! in order (events until none, every pending byte, the next deadline, what to do with the
+//! transport).
 //!
 //! ```
 //! use rfc6455::{Config, Connection, Message, Role};
@@ -31,20 +41,21 @@
 //! let mut server = Connection::new(Role::Server, Config::default());
 //!
 //! client.send_text("hello")?;
-//! // "Write" the client's bytes to the server.
-//! server.receive(client.bytes_to_send());
-//! let n = client.bytes_to_send().len();
-//! client.advance_sent(n);
+//! // "Write" all of the client's bytes to the server.
+//! let mut wire = Vec::new();
+//! client.poll_transmit(&mut wire);
+//! server.receive(&wire);
 //!
-//! assert_eq!(server.next_event()?, Some(Message::text("hello")));
-//! assert_eq!(server.next_event()?, None); // needs more bytes
+//! assert_eq!(server.poll_event()?, Some(Message::text("hello")));
+//! assert_eq!(server.poll_event()?, None); // needs more bytes
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Errors
 //!
-//! [`ProtocolError`] means the peer broke the protocol and says which close code was sent;
-//! [`SendError`] means the application asked for something the protocol forbids;
+//! [`ConnectionError`] ends a connection and says whose fault: the peer's
+//! ([`ProtocolError`], with the close code that was sent), a [`Timeout`] of ours, or the
+//! transport's; [`SendError`] means the application asked for something the protocol forbids;
 //! [`handshake::HandshakeError`] carries the HTTP status to answer a bad request with. The
 //! adapters wrap these and I/O errors in [`Error`].
 // Every module but `mask` forbids raw-pointer code itself; `mask` allows it only for SIMD.
@@ -58,9 +69,10 @@ pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "std")]
+mod io_error;
 pub mod mask;
 pub mod message;
-mod output;
 pub mod prepared;
 mod utf8;
 
@@ -79,10 +91,10 @@ pub mod tokio;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
-pub use connection::{Connection, Role, State};
+pub use connection::{Connection, Role, State, Transport};
+pub use error::{ConnectionError, ProtocolError, SendError, Timeout};
 #[cfg(feature = "std")]
-pub use error::Error;
-pub use error::{ProtocolError, SendError};
+pub use io_error::Error;
 pub use mask::apply_mask;
 pub use message::Message;
 pub use prepared::PreparedMessage;

@@ -27,8 +27,8 @@ use crate::frame::{FrameHeader, OpCode};
 /// let mut bob = Connection::new(Role::Server, Config::default());
 /// alice.send_prepared(&hello)?;
 /// bob.send_prepared(&hello)?;
-/// assert_eq!(alice.bytes_to_send(), hello.frame());
-/// assert_eq!(bob.bytes_to_send(), b"\x81\x0bhello, room");
+/// assert_eq!(alice.take_transmit(), hello.frame());
+/// assert_eq!(bob.take_transmit(), &b"\x81\x0bhello, room"[..]);
 /// # Ok::<(), rfc6455::SendError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -46,8 +46,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::close::CloseCode;
 use crate::connector::{Connector, MaybeTlsStream};
-use crate::error::Error;
 use crate::handshake::{ClientRequest, Response};
+use crate::io_error::Error;
 use crate::message::Message;
 use crate::tokio::WebSocket;
 

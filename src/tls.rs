@@ -26,8 +26,8 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::connector::{Connector, MaybeTlsStream};
-use crate::error::Error;
 use crate::handshake::Response;
+use crate::io_error::Error;
 use crate::tokio::WebSocket;
 
 /// The default client configuration: the webpki roots, the *ring* provider, TLS 1.2 and 1.3, no

@@ -46,12 +46,12 @@ use tokio::net::TcpStream;
 use crate::blocking::CORK_LIMIT;
 use crate::close::CloseCode;
 use crate::config::Config;
-use crate::connection::Connection;
-use crate::error::Error;
+use crate::connection::{Connection, Transport};
 use crate::handshake::offer_extensions;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
 };
+use crate::io_error::Error;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
 
@@ -367,9 +367,9 @@ pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Erro
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Writes all queued output and flushes the stream.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while !self.conn.bytes_to_send().is_empty() {
+        while self.conn.pending_transmit() > 0 {
             let mut slices = [IoSlice::new(&[]); 8];
-            let runs = self.conn.chunks_to_send(&mut slices);
+            let runs = self.conn.transmit_chunks(&mut slices);
             // Large payloads are queued by reference: write them with their headers in one go.
             let n = if runs > 1 && self.stream.is_write_vectored() {
                 ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..runs]))?
@@ -379,14 +379,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             if n == 0 {
                 return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
             }
-            self.conn.advance_sent(n);
+            self.conn.advance_transmit(n);
         }
         ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
         Poll::Ready(Ok(()))
     }
 
     fn poll_flush_unless_corked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.conn.has_pending_input() && self.conn.buffered_output() < CORK_LIMIT {
+        if self.conn.has_pending_input() && self.conn.pending_transmit() < CORK_LIMIT {
             return Poll::Ready(Ok(()));
         }
         self.poll_write_out(cx)
@@ -394,7 +394,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     fn poll_next_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         loop {
-            match self.conn.next_event() {
+            match self.conn.poll_event() {
                 Ok(Some(message)) => {
                     if message.is_close() {
                         // Start writing the echoed Close now; a pending write finishes later.
@@ -411,7 +411,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     return Poll::Ready(Some(Err(error.into())));
                 }
             }
-            if self.shut_down && self.conn.is_terminated() {
+            if self.shut_down && self.conn.transport() == Transport::Release {
                 return Poll::Ready(None);
             }
             // Input ran dry: this is where corked sends go out, in one write.
@@ -420,14 +420,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
                 // Past the send buffer's high-water mark, wait for the peer to read (the write's
                 // waker wakes us): a peer that sends pings and never reads cannot grow our memory.
-                Poll::Pending if !self.conn.wants_read() => return Poll::Pending,
+                Poll::Pending if self.conn.transport() == Transport::PauseReading => {
+                    return Poll::Pending;
+                }
                 Poll::Pending => {}
             }
             if self.poll_timers(cx) {
                 continue;
             }
-            if self.conn.should_close_transport() {
-                if !self.conn.bytes_to_send().is_empty() {
+            let transport = self.conn.transport();
+            if let Transport::ShutdownWrite | Transport::Release = transport {
+                if self.conn.pending_transmit() > 0 {
                     return Poll::Pending;
                 }
                 if !self.shut_down {
@@ -436,7 +439,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     self.shut_down = true;
                 }
                 // Then linger: read (and discard) until the peer's FIN or the linger runs out.
-                if self.conn.is_terminated() {
+                if transport == Transport::Release {
                     return Poll::Ready(None);
                 }
             }
@@ -465,7 +468,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Room for the rest of a large frame at once: no copies as the buffer grows.
         let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());
-        let buf = self.conn.read_buffer();
+        let buf = self.conn.receive_buffer();
         if buf.capacity() == 0 {
             *buf = take_read_buffer();
         }
@@ -544,7 +547,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// Room for another message: past the cork limit, write first.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.conn.buffered_output() >= CORK_LIMIT {
+        if self.conn.pending_transmit() >= CORK_LIMIT {
             ready!(self.poll_write_out(cx))?;
         }
         Poll::Ready(Ok(()))

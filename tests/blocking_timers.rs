@@ -6,8 +6,9 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use rfc6455::Timeout;
 use rfc6455::blocking::WebSocket;
-use rfc6455::{Config, Error, Message, ProtocolError};
+use rfc6455::{Config, Error, Message};
 
 const HANDSHAKE: &[u8] =
     b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -31,20 +32,20 @@ fn a_silent_peer_is_pinged_then_dropped() {
     raw.write_all(HANDSHAKE).unwrap();
     let (elapsed, result) = server.join().unwrap();
     assert!(
-        matches!(result, Err(Error::Protocol(ProtocolError::PongTimeout))),
+        matches!(result, Err(Error::Timeout(Timeout::Keepalive))),
         "{result:?}"
     );
     assert!(
         elapsed >= Duration::from_millis(500) && elapsed < Duration::from_millis(1500),
         "{elapsed:?}"
     );
-    // A Ping, then a Close 1011, then the end.
+    // A Ping, then a Close 1011 that says why, then the end.
     let mut received = Vec::new();
     raw.read_to_end(&mut received).unwrap();
     let frames = &received[received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
     assert_eq!(
         frames,
-        b"\x89\x08\x00\x00\x00\x00\x00\x00\x00\x01\x88\x02\x03\xf3"
+        b"\x89\x08\x00\x00\x00\x00\x00\x00\x00\x01\x88\x13\x03\xf3keepalive timeout"
     );
 }
 

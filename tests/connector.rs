@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
+use rfc6455::Timeout;
 use rfc6455::connector::Connector;
 use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, Reject};
 use rfc6455::tokio::WebSocket;
-use rfc6455::{Config, Error, Message, ProtocolError};
+use rfc6455::{Config, Error, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -144,10 +145,7 @@ async fn a_default_tokio_server_pings_a_silent_peer_after_20_s_and_drops_it_afte
         "{ping_at:?}"
     );
     let (elapsed, result) = server.await.unwrap();
-    assert_eq!(
-        result,
-        Err(Error::Protocol(ProtocolError::PongTimeout).to_string())
-    );
+    assert_eq!(result, Err(Error::Timeout(Timeout::Keepalive).to_string()));
     // 20 s of silence, then the default pong timeout of 20 s.
     assert!(
         elapsed >= Duration::from_secs(40) && elapsed < Duration::from_secs(41),

@@ -138,10 +138,7 @@ fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
     drop(raw);
     let (result, elapsed) = server.join().unwrap();
     assert!(
-        matches!(
-            result,
-            Err(Error::Protocol(ProtocolError::UnexpectedEof)) | Err(Error::Io(_))
-        ),
+        matches!(result, Err(Error::TransportEnded) | Err(Error::Io(_))),
         "{result:?}"
     );
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");

@@ -7,6 +7,7 @@ use rfc6455::frame::{FrameHeader, Parse};
 use rfc6455::{
     CloseCode, CloseFrame, Config, Connection, Message, ProtocolError, Role, SendError, State,
 };
+use rfc6455::{ConnectionError, Transport};
 
 mod section_5_1_masking {
     use super::*;
@@ -24,7 +25,10 @@ mod section_5_1_masking {
     fn a_client_fails_on_a_masked_frame() {
         let mut client = client();
         client.receive(&frame(0x82, b"hi", Some([1, 2, 3, 4])));
-        assert_eq!(drain(&mut client), vec![Err(ProtocolError::MaskedFrame)]);
+        assert_eq!(
+            drain(&mut client),
+            vec![Err(ProtocolError::MaskedFrame.into())]
+        );
         // The client's Close is masked: decode it with the parser to check the code.
         let out = output(&mut client);
         let Ok(Parse::Complete(header, len)) = FrameHeader::parse(&out) else {
@@ -37,7 +41,10 @@ mod section_5_1_masking {
             0,
         );
         assert_eq!(payload, 1002u16.to_be_bytes());
-        assert!(client.should_close_transport());
+        assert!(matches!(
+            client.transport(),
+            Transport::ShutdownWrite | Transport::Release
+        ));
     }
 
     #[test]
@@ -233,7 +240,10 @@ mod section_5_5_1_close {
         assert_eq!(output(&mut server), server_close(CloseCode(3000)));
         assert_eq!(server.state(), State::Closed);
         assert!(
-            server.should_close_transport(),
+            matches!(
+                server.transport(),
+                Transport::ShutdownWrite | Transport::Release
+            ),
             "the server closes TCP first"
         );
         assert_eq!(server.send_text("late"), Err(SendError::Closed));
@@ -262,9 +272,15 @@ mod section_5_5_1_close {
         assert!(matches!(events[1], Ok(Message::Close(Some(_)))));
         assert!(output(&mut client).is_empty(), "no second Close");
         assert_eq!(client.state(), State::Closed);
-        assert!(!client.should_close_transport());
+        assert!(!matches!(
+            client.transport(),
+            Transport::ShutdownWrite | Transport::Release
+        ));
         client.receive_eof();
-        assert!(client.should_close_transport());
+        assert!(matches!(
+            client.transport(),
+            Transport::ShutdownWrite | Transport::Release
+        ));
         assert!(
             drain(&mut client).is_empty(),
             "a clean close has no error at EOF"
@@ -314,7 +330,10 @@ mod section_8_1_utf8 {
         let wire = client_frame(0x81, b"valid\xf4\x90\x80\x80 and the rest");
         // Everything up to and including the first impossible byte (0x90), not the whole frame.
         server.receive(&wire[..6 + 7]);
-        assert_eq!(drain(&mut server), vec![Err(ProtocolError::InvalidUtf8)]);
+        assert_eq!(
+            drain(&mut server),
+            vec![Err(ProtocolError::InvalidUtf8.into())]
+        );
         assert_eq!(
             output(&mut server),
             server_close(CloseCode::INVALID_PAYLOAD)
@@ -327,7 +346,10 @@ mod section_8_1_utf8 {
         server.receive(&client_frame(0x01, b"ok"));
         assert!(drain(&mut server).is_empty());
         server.receive(&client_frame(0x00, b"\xed\xa0\x80"));
-        assert_eq!(drain(&mut server), vec![Err(ProtocolError::InvalidUtf8)]);
+        assert_eq!(
+            drain(&mut server),
+            vec![Err(ProtocolError::InvalidUtf8.into())]
+        );
     }
 
     #[test]
@@ -414,11 +436,11 @@ mod corking {
         wire.extend(client_frame(0x81, b"two"));
         server.receive(&wire[..wire.len() - 1]);
         assert!(server.has_pending_input());
-        assert_eq!(server.next_event(), Ok(Some(Message::text("one"))));
+        assert_eq!(server.poll_event(), Ok(Some(Message::text("one"))));
         assert!(!server.has_pending_input(), "only a partial frame is left");
         server.receive(&wire[wire.len() - 1..]);
         assert!(server.has_pending_input());
-        assert_eq!(server.next_event(), Ok(Some(Message::text("two"))));
+        assert_eq!(server.poll_event(), Ok(Some(Message::text("two"))));
         assert!(!server.has_pending_input());
         // A malformed header is pending input too: the error is ready to be reported.
         server.receive(b"\x83");
@@ -441,20 +463,22 @@ mod output {
         server.send(Message::Binary(payload.clone())).unwrap();
         server.send_text("after").unwrap();
         let mut slices = [IoSlice::new(&[]); 8];
-        let n = server.chunks_to_send(&mut slices);
+        let n = server.transmit_chunks(&mut slices);
         assert_eq!(n, 3);
         assert_eq!(
             slices[1].as_ptr(),
             payload.as_ptr(),
             "the payload itself is queued"
         );
-        // Written one run at a time, as a plain `write` loop does, the bytes are the frames in
-        // order.
+        // Written by a transport that takes at most 7,000 bytes a write, the bytes are the
+        // frames in order.
         let mut wire = Vec::new();
-        while !server.bytes_to_send().is_empty() {
-            let run = server.bytes_to_send().to_vec();
+        while server.pending_transmit() > 0 {
+            let mut slices = [IoSlice::new(&[]); 8];
+            let n = server.transmit_chunks(&mut slices);
+            let run: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
             wire.extend_from_slice(&run[..run.len().min(7_000)]);
-            server.advance_sent(run.len().min(7_000));
+            server.advance_transmit(run.len().min(7_000));
         }
         let mut expected = frame(0x81, b"before", None);
         expected.extend(frame(0x82, &payload, None));
@@ -463,15 +487,15 @@ mod output {
     }
 
     #[test]
-    fn take_bytes_to_send_joins_queued_payloads() {
+    fn take_transmit_joins_queued_payloads() {
         let mut server = server();
         server.send(Message::binary(vec![1u8; 20_000])).unwrap();
         server.send_text("x").unwrap();
         let mut expected = frame(0x82, &[1u8; 20_000], None);
         expected.extend(frame(0x81, b"x", None));
-        assert_eq!(server.buffered_output(), expected.len());
-        assert_eq!(&server.take_bytes_to_send()[..], &expected[..]);
-        assert_eq!(server.buffered_output(), 0);
+        assert_eq!(server.pending_transmit(), expected.len());
+        assert_eq!(&server.take_transmit()[..], &expected[..]);
+        assert_eq!(server.pending_transmit(), 0);
     }
 
     #[test]
@@ -479,7 +503,7 @@ mod output {
         let mut client = client();
         client.send(Message::binary(vec![5u8; 20_000])).unwrap();
         let mut slices = [IoSlice::new(&[]); 8];
-        assert_eq!(client.chunks_to_send(&mut slices), 1);
+        assert_eq!(client.transmit_chunks(&mut slices), 1);
         let mut server = server();
         server.receive(&output(&mut client));
         assert_eq!(
@@ -498,9 +522,12 @@ mod transport_end {
         server.receive(&client_frame(0x82, b"truncated")[..8]);
         assert!(drain(&mut server).is_empty());
         server.receive_eof();
-        assert_eq!(drain(&mut server), vec![Err(ProtocolError::UnexpectedEof)]);
         assert_eq!(
-            ProtocolError::UnexpectedEof.close_code(),
+            drain(&mut server),
+            vec![Err(ConnectionError::TransportEnded)]
+        );
+        assert_eq!(
+            ConnectionError::TransportEnded.close_code(),
             CloseCode::ABNORMAL_CLOSURE
         );
         assert_eq!(server.state(), State::Closed);

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use rfc6455::Transport;
 use rfc6455::{CloseCode, Config, Connection, Message, Role};
 
 /// One thing the application asks the sending side to do.
@@ -103,7 +104,7 @@ proptest! {
         let wire = output(&mut client);
         let mut server = server();
         prop_assert_eq!(deliver_in_chunks(&mut server, &wire, chunk), expected);
-        prop_assert!(server.should_close_transport());
+        prop_assert!(matches!(server.transport(), Transport::ShutdownWrite | Transport::Release));
     }
 
     #[test]
@@ -128,7 +129,7 @@ proptest! {
         for piece in data.chunks(chunk) {
             conn.receive(piece);
             loop {
-                match conn.next_event() {
+                match conn.poll_event() {
                     Ok(Some(message)) => prop_assert!(message.len() <= 256),
                     Ok(None) => break,
                     Err(error) => errors.push(error),
@@ -138,7 +139,7 @@ proptest! {
         prop_assert!(errors.len() <= 1, "an error is reported once: {:?}", errors);
         if let Some(error) = errors.first() {
             prop_assert!(error.close_code().is_sendable());
-            prop_assert!(conn.should_close_transport());
+            prop_assert!(matches!(conn.transport(), Transport::ShutdownWrite | Transport::Release));
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use rfc6455::frame::{FrameHeader, OpCode, Parse};
 use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role, SendError, State};
+use rfc6455::{ConnectionError, Timeout, Transport};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -78,18 +79,25 @@ fn a_silent_peer_is_dropped_within_interval_plus_pong_timeout() {
     let (mut server, start) = keepalive_server();
     // Step the clock by whatever poll_timeout asks, as an event loop would.
     let mut now = start;
-    while !server.should_close_transport() {
+    while !matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ) {
         now = server
             .poll_timeout()
             .expect("a timer runs while the peer is silent");
         server.handle_timeout(now);
     }
     assert_eq!(now - start, 30 * SECOND, "ping_interval + pong_timeout");
-    assert_eq!(server.next_event(), Err(ProtocolError::PongTimeout));
+    assert_eq!(
+        server.poll_event(),
+        Err(ConnectionError::Timeout(Timeout::Keepalive))
+    );
     let sent = frames(&output(&mut server));
     assert_eq!(
         sent.last().unwrap(),
-        &(OpCode::Close, 1011u16.to_be_bytes().to_vec())
+        &(OpCode::Close, b"\x03\xf3keepalive timeout".to_vec()),
+        "the Close says why, for the peer to show"
     );
     assert_eq!(server.poll_timeout(), None);
 }
@@ -103,7 +111,7 @@ fn any_frame_counts_as_an_answer_to_a_keepalive_ping() {
     let _ = drain(&mut server);
     server.handle_timeout(start + 31 * SECOND);
     assert_eq!(server.state(), State::Open);
-    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.poll_event(), Ok(None));
 }
 
 #[test]
@@ -114,9 +122,18 @@ fn an_idle_connection_is_closed_with_1001() {
     server.handle_timeout(start);
     assert_eq!(server.poll_timeout(), Some(start + 60 * SECOND));
     server.handle_timeout(start + 60 * SECOND);
-    assert_eq!(server.next_event(), Err(ProtocolError::IdleTimeout));
-    assert_eq!(output(&mut server), server_close(CloseCode::GOING_AWAY));
-    assert!(server.should_close_transport());
+    assert_eq!(
+        server.poll_event(),
+        Err(ConnectionError::Timeout(Timeout::Idle))
+    );
+    assert_eq!(
+        output(&mut server),
+        frame(0x88, b"\x03\xe9idle timeout", None)
+    );
+    assert!(matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
 }
 
 #[test]
@@ -129,12 +146,21 @@ fn a_peer_that_never_answers_our_close_is_given_up_on() {
     assert_eq!(server.poll_timeout(), Some(start));
     server.handle_timeout(start + SECOND);
     assert_eq!(server.poll_timeout(), Some(start + 6 * SECOND));
-    assert!(!server.should_close_transport());
+    assert!(!matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
     server.handle_timeout(start + 6 * SECOND);
-    assert!(server.should_close_transport());
-    assert_eq!(server.next_event(), Err(ProtocolError::CloseTimeout));
+    assert!(matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
     assert_eq!(
-        ProtocolError::CloseTimeout.close_code(),
+        server.poll_event(),
+        Err(ConnectionError::Timeout(Timeout::Close))
+    );
+    assert_eq!(
+        ConnectionError::Timeout(Timeout::Close).close_code(),
         CloseCode::ABNORMAL_CLOSURE
     );
 }
@@ -148,12 +174,18 @@ fn a_client_stops_waiting_for_the_server_to_end_the_transport() {
     assert!(matches!(drain(&mut client)[..], [Ok(Message::Close(_))]));
     assert_eq!(client.state(), State::Closed);
     assert!(
-        !client.should_close_transport(),
+        !matches!(
+            client.transport(),
+            Transport::ShutdownWrite | Transport::Release
+        ),
         "waits for the server's EOF"
     );
     client.handle_timeout(start);
     client.handle_timeout(start + 10 * SECOND);
-    assert!(client.should_close_transport());
+    assert!(matches!(
+        client.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
 }
 
 /// A server that completed a closing handshake the client started, at `start`.
@@ -163,21 +195,30 @@ fn server_after_closing_handshake(config: Config) -> (Connection, Instant) {
     server.handle_timeout(start);
     server.receive(&client_frame(0x88, &1000u16.to_be_bytes()));
     assert!(matches!(drain(&mut server)[..], [Ok(Message::Close(_))]));
-    assert!(server.should_close_transport());
+    assert!(matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
     (server, start)
 }
 
 #[test]
 fn a_server_lingers_for_the_clients_fin_after_the_closing_handshake() {
     let (mut server, start) = server_after_closing_handshake(Config::default());
-    assert!(!server.is_terminated(), "waits for the client's FIN");
+    assert!(
+        server.transport() != Transport::Release,
+        "waits for the client's FIN"
+    );
     server.handle_timeout(start + SECOND);
     // Late bytes are discarded, not buffered.
     server.receive(&client_frame(0x82, &[0; 1000]));
-    assert_eq!(server.read_buffer().len(), 0);
-    assert!(!server.is_terminated());
+    assert_eq!(server.receive_buffer().len(), 0);
+    assert!(server.transport() != Transport::Release);
     server.receive_eof();
-    assert!(server.is_terminated(), "the FIN ends the wait at once");
+    assert!(
+        server.transport() == Transport::Release,
+        "the FIN ends the wait at once"
+    );
     assert_eq!(server.poll_timeout(), None);
 }
 
@@ -187,7 +228,7 @@ fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
     let (mut server, start) = server_after_closing_handshake(config);
     // Step the clock as an event loop would.
     let mut now = start;
-    while !server.is_terminated() {
+    while server.transport() != Transport::Release {
         now = server.poll_timeout().expect("the linger timer runs");
         server.handle_timeout(now);
     }
@@ -198,14 +239,17 @@ fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
 fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
     let (server, _) =
         server_after_closing_handshake(Config::default().close_linger(Duration::ZERO));
-    assert!(server.is_terminated());
+    assert!(server.transport() == Transport::Release);
 
     // A peer that stopped answering pings will not send a FIN either.
     let (mut server, start) = keepalive_server();
     server.handle_timeout(start + 20 * SECOND);
     server.handle_timeout(start + 30 * SECOND);
-    assert_eq!(server.next_event(), Err(ProtocolError::PongTimeout));
-    assert!(server.is_terminated());
+    assert_eq!(
+        server.poll_event(),
+        Err(ConnectionError::Timeout(Timeout::Keepalive))
+    );
+    assert!(server.transport() == Transport::Release);
 }
 
 #[test]
@@ -215,12 +259,21 @@ fn a_server_that_fails_the_connection_lingers_so_its_close_frame_arrives() {
     server.handle_timeout(start);
     // An unmasked frame: a protocol error.
     server.receive(b"\x81\x02hi");
-    assert_eq!(server.next_event(), Err(ProtocolError::UnmaskedFrame));
-    assert!(server.should_close_transport());
-    assert!(!server.is_terminated());
+    assert_eq!(
+        server.poll_event(),
+        Err(ProtocolError::UnmaskedFrame.into())
+    );
+    assert!(matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
+    assert!(server.transport() != Transport::Release);
     server.handle_timeout(start);
     server.handle_timeout(start + 2 * SECOND);
-    assert!(server.is_terminated(), "the default linger is 2 s");
+    assert!(
+        server.transport() == Transport::Release,
+        "the default linger is 2 s"
+    );
 }
 
 #[test]
@@ -246,11 +299,11 @@ fn sends_past_the_high_water_mark_are_refused_until_drained() {
             limit: 1000
         })
     );
-    assert!(!server.wants_read());
+    assert_eq!(server.transport(), Transport::PauseReading);
     // A Close is still allowed: it is sent once and is small.
-    let n = server.bytes_to_send().len();
-    server.advance_sent(n);
-    assert!(server.wants_read());
+    let n = server.pending_transmit();
+    server.advance_transmit(n);
+    assert_eq!(server.transport(), Transport::Read);
     assert_eq!(server.send_binary(&payload), Ok(()));
     assert_eq!(server.close(CloseCode::NORMAL, ""), Ok(()));
 }
@@ -264,13 +317,13 @@ fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
     // An adapter reads only while the connection wants input, and never writes here: the peer
     // does not read.
     let mut reads = 0;
-    while server.wants_read() && reads < 1000 {
+    while (server.transport() != Transport::PauseReading) && reads < 1000 {
         server.receive(&chunk);
         let _ = drain(&mut server);
         reads += 1;
     }
     assert!(reads < 1000, "reading stopped");
-    let buffered = server.bytes_to_send().len();
+    let buffered = server.pending_transmit();
     // At most the mark plus the pongs for one read's worth of pings.
     assert!(
         buffered <= limit + 16 * 1024 * 127 / 131 + 127,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rfc6455::tokio::{WebSocket, WebSocketReader, WebSocketWriter};
-use rfc6455::{CloseCode, Error, Message, ProtocolError};
+use rfc6455::{CloseCode, Error, Message};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
@@ -109,11 +109,14 @@ where
             // Pings are answered by the connection itself; after a Close, the next read ends.
             Ok(_) => {}
             Err(Error::Closed) => break Ending::Closed,
+            // A tab closed without a Close frame is no news.
+            Err(Error::TransportEnded) => break Ending::Failed,
             Err(Error::Protocol(error)) => {
-                // A tab closed without a Close frame is no news; anything else is worth a line.
-                if error != ProtocolError::UnexpectedEof {
-                    eprintln!("chat: #{conn} failed with {}: {error}", error.close_code());
-                }
+                eprintln!("chat: #{conn} failed with {}: {error}", error.close_code());
+                break Ending::Failed;
+            }
+            Err(Error::Timeout(timeout)) => {
+                eprintln!("chat: #{conn} dropped: {timeout}");
                 break Ending::Failed;
             }
             Err(_) => break Ending::Closed,

@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::WebSocket;
-use crate::error::Error;
+use crate::io_error::Error;
 use crate::message::Message;
 
 /// A stream whose reads can be bounded in time, so that [`WebSocket::read_timed`] can run the
@@ -66,7 +66,7 @@ impl ReadTimeout for std::os::unix::net::UnixStream {
 impl<S: io::Read + io::Write + ReadTimeout> WebSocket<S> {
     /// [`read`](Self::read) that also runs the connection's timers: with keepalive configured
     /// ([`Config::for_adapters`] does), a silent peer is pinged after `ping_interval` and the
-    /// connection fails with [`ProtocolError::PongTimeout`] if nothing arrives within
+    /// connection fails with [`Timeout::Keepalive`] if nothing arrives within
     /// `pong_timeout`; the idle and close timeouts run too.
     ///
     /// Before each read it gives the connection the time and bounds the read by the next
@@ -79,7 +79,7 @@ impl<S: io::Read + io::Write + ReadTimeout> WebSocket<S> {
     /// ```no_run
     /// let (mut ws, _) = rfc6455::blocking::connect("ws://127.0.0.1:9001/")?;
     /// loop {
-    ///     // Pings go out while this waits; a dead peer ends it with PongTimeout.
+    ///     // Pings go out while this waits; a dead peer ends it with Timeout::Keepalive.
     ///     let message = ws.read_timed()?;
     ///     println!("{message:?}");
     /// }
@@ -87,7 +87,7 @@ impl<S: io::Read + io::Write + ReadTimeout> WebSocket<S> {
     /// ```
     ///
     /// [`Config::for_adapters`]: crate::Config::for_adapters
-    /// [`ProtocolError::PongTimeout`]: crate::ProtocolError::PongTimeout
+    /// [`Timeout::Keepalive`]: crate::Timeout::Keepalive
     pub fn read_timed(&mut self) -> Result<Message, Error> {
         loop {
             let now = Instant::now();

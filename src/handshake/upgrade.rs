@@ -13,7 +13,7 @@ use crate::connection::{Connection, Role};
 
 impl ServerHandshake {
     /// Accepts `request` and returns the connection, with the `101` response already queued as its
-    /// first output (write [`Connection::bytes_to_send`]) and any bytes that followed the request
+    /// first output (see [`Connection::poll_transmit`]) and any bytes that followed the request
     /// as its first input.
     ///
     /// Extensions enabled in `config` (permessage-deflate) are negotiated against the client's
@@ -32,9 +32,9 @@ impl ServerHandshake {
     ///                \x89\x80\x00\x00\x00\x00")?
     ///     .expect("a whole request");
     /// let mut conn = handshake.accept(&request, Accept::default(), Config::default())?;
-    /// assert!(conn.bytes_to_send().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// assert!(conn.take_transmit().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
     /// // The ping that came with the request is there too.
-    /// assert!(matches!(conn.next_event()?, Some(rfc6455::Message::Ping(_))));
+    /// assert!(matches!(conn.poll_event()?, Some(rfc6455::Message::Ping(_))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accept(

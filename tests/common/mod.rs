@@ -2,7 +2,8 @@
 //! encoder) and a deterministic client/server pair.
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
-use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role};
+use rfc6455::Transport;
+use rfc6455::{CloseCode, Config, Connection, ConnectionError, Message, ProtocolError, Role};
 
 /// A fixed mask-key seed, so client output is reproducible.
 pub(crate) const SEED: [u8; 32] = [7; 32];
@@ -51,10 +52,10 @@ pub(crate) fn client() -> Connection {
 }
 
 /// Every event until the connection needs more input, errors included.
-pub(crate) fn drain(conn: &mut Connection) -> Vec<Result<Message, ProtocolError>> {
+pub(crate) fn drain(conn: &mut Connection) -> Vec<Result<Message, ConnectionError>> {
     let mut out = Vec::new();
     loop {
-        match conn.next_event() {
+        match conn.poll_event() {
             Ok(Some(message)) => out.push(Ok(message)),
             Ok(None) => return out,
             Err(error) => out.push(Err(error)),
@@ -64,7 +65,7 @@ pub(crate) fn drain(conn: &mut Connection) -> Vec<Result<Message, ProtocolError>
 
 /// Takes everything a connection has queued to send.
 pub(crate) fn output(conn: &mut Connection) -> Vec<u8> {
-    conn.take_bytes_to_send().to_vec()
+    conn.take_transmit().to_vec()
 }
 
 /// Asserts that the connection was failed with `error` and queued a Close carrying its code
@@ -75,12 +76,15 @@ pub(crate) fn assert_failing(server: &mut Connection, input: &[u8], error: Proto
     let events = drain(server);
     assert_eq!(
         events.last(),
-        Some(&Err(error.clone())),
+        Some(&Err(error.clone().into())),
         "events: {events:?}"
     );
     assert_eq!(output(server), server_close(error.close_code()));
     assert_eq!(server.state(), rfc6455::State::Closed);
-    assert!(server.should_close_transport());
+    assert!(matches!(
+        server.transport(),
+        Transport::ShutdownWrite | Transport::Release
+    ));
     // Later input is ignored and yields nothing.
     server.receive(&client_frame(0x81, b"after"));
     assert!(drain(server).is_empty());

@@ -9,11 +9,11 @@ use bytes::{Buf, Bytes, BytesMut};
 
 /// Payloads from this size up are queued by reference (in the server role, uncompressed) and
 /// written with a vectored write; smaller ones are cheaper to copy next to their header.
-pub(crate) const SHARE_THRESHOLD: usize = 16 * 1024;
+pub(super) const SHARE_THRESHOLD: usize = 16 * 1024;
 
 /// Pending output, in order: the `shared` chunks, then `tail`.
 #[derive(Debug, Default)]
-pub(crate) struct Output {
+pub(super) struct Output {
     /// Frozen runs of encoded bytes and payloads queued by reference; boxed and dropped once
     /// written, so that a connection that sends only small frames carries one pointer for it.
     #[allow(
@@ -27,7 +27,7 @@ pub(crate) struct Output {
 
 impl Output {
     /// Bytes waiting, in total.
-    pub(crate) fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.runs().map(Bytes::len).sum::<usize>() + self.tail.len()
     }
 
@@ -42,12 +42,12 @@ impl Output {
     }
 
     /// The buffer new frames are encoded into, at the end of the output.
-    pub(crate) fn tail(&mut self) -> &mut BytesMut {
+    pub(super) fn tail(&mut self) -> &mut BytesMut {
         &mut self.tail
     }
 
     /// Queues `payload` after everything so far, without copying it.
-    pub(crate) fn push_shared(&mut self, payload: Bytes) {
+    pub(super) fn push_shared(&mut self, payload: Bytes) {
         let tail = (!self.tail.is_empty()).then(|| self.tail.split().freeze());
         let runs = tail
             .into_iter()
@@ -55,16 +55,25 @@ impl Output {
         self.shared.get_or_insert_with(Box::default).extend(runs);
     }
 
-    /// The first contiguous run of pending bytes (all of them unless a payload was queued by
-    /// reference).
-    pub(crate) fn first(&self) -> &[u8] {
-        self.runs()
-            .next()
-            .map_or(&self.tail[..], |chunk| &chunk[..])
+    /// Appends all pending bytes to `out`, leaving none; returns how many.
+    pub(super) fn drain_into(&mut self, out: &mut Vec<u8>) -> usize {
+        let len = self.len();
+        out.reserve(len);
+        for chunk in self
+            .shared
+            .take()
+            .into_iter()
+            .flat_map(|runs| runs.into_iter())
+        {
+            out.extend_from_slice(&chunk);
+        }
+        out.extend_from_slice(&self.tail);
+        self.tail = BytesMut::new();
+        len
     }
 
     /// Fills `slices` with the pending runs in order; returns how many it filled.
-    pub(crate) fn chunks<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+    pub(super) fn chunks<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
         let runs = self
             .runs()
             .map(|chunk| &chunk[..])
@@ -79,7 +88,7 @@ impl Output {
     }
 
     /// Drops the first `n` pending bytes (at most all of them), across runs.
-    pub(crate) fn advance(&mut self, mut n: usize) {
+    pub(super) fn advance(&mut self, mut n: usize) {
         if let Some(runs) = self.shared.as_mut() {
             while let Some(front) = runs.front_mut() {
                 let step = n.min(front.len());
@@ -102,7 +111,7 @@ impl Output {
     }
 
     /// All pending bytes as one buffer; copies only if payloads were queued by reference.
-    pub(crate) fn take_all(&mut self) -> Bytes {
+    pub(super) fn take_all(&mut self) -> Bytes {
         let len = self.len();
         let Some(runs) = self.shared.take() else {
             return self.tail.split().freeze();
@@ -133,17 +142,28 @@ mod tests {
     fn runs_keep_their_order_and_advance_crosses_them() {
         let mut out = output();
         assert_eq!(out.len(), 17);
-        assert_eq!(out.first(), b"head1");
         let mut slices = [IoSlice::new(&[]); 4];
         let n = out.chunks(&mut slices);
         let joined: Vec<u8> = slices[..n].iter().flat_map(|s| s.to_vec()).collect();
         assert_eq!(joined, b"head1payloadhead2");
         out.advance(7); // "head1" and "pa"
-        assert_eq!(out.first(), b"yload");
+        let mut slices = [IoSlice::new(&[]); 4];
+        let n = out.chunks(&mut slices);
+        assert_eq!(&*slices[0], b"yload");
+        assert_eq!(n, 2);
         out.advance(100);
         assert!(out.is_empty());
         assert!(out.shared.is_none(), "written runs leave no queue behind");
-        assert_eq!(out.first(), b"");
+        assert_eq!(out.chunks(&mut [IoSlice::new(&[]); 4]), 0);
+    }
+
+    #[test]
+    fn drain_into_appends_every_run() {
+        let mut out = output();
+        let mut all = b"before:".to_vec();
+        assert_eq!(out.drain_into(&mut all), 17);
+        assert_eq!(all, b"before:head1payloadhead2");
+        assert!(out.is_empty());
     }
 
     #[test]
