@@ -36,7 +36,7 @@ use crate::Cursor;
 pub const FLAG_AUTO_PONG: u8 = 0x01;
 /// Call `receive_eof` after the last chunk.
 pub const FLAG_EOF: u8 = 0x02;
-/// Append input through `read_buffer()` instead of `receive`.
+/// Append input through `receive_buffer()` instead of `receive`.
 pub const FLAG_READ_BUFFER: u8 = 0x04;
 /// The wire is a list of frames for the harness to encode (and mask, for the server role).
 pub const FLAG_STRUCTURED: u8 = 0x08;
@@ -289,11 +289,11 @@ fn single_frame(bytes: &[u8], role: Role, what: &str) -> OutFrame {
 /// How output is taken from the connection after each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WriteMode {
-    /// `advance_sent(all)`.
+    /// `advance_transmit(all)`.
     All,
-    /// `take_bytes_to_send()`.
+    /// `take_transmit()`.
     Take,
-    /// `advance_sent(n)` with n the current chunk size: a slow writer.
+    /// `advance_transmit(n)` with n the current chunk size: a slow writer.
     Partial,
     /// Never write: everything stays queued.
     Never,
@@ -328,7 +328,7 @@ struct Harness {
     /// The virtual clock: when the run started, and now.
     start: Instant,
     now: Instant,
-    /// The error a timer queued for the next `next_event`, if any.
+    /// The error a timer queued for the next `poll_event`, if any.
     timer_error: Option<ProtocolError>,
     /// Every event and the error, for the comparison with the reference model.
     events: Vec<Message>,
@@ -390,17 +390,17 @@ impl Harness {
         match self.write {
             WriteMode::All => {
                 let n = self.pending.len();
-                self.conn.advance_sent(n);
+                self.conn.advance_transmit(n);
                 self.pending.clear();
             }
             WriteMode::Take => {
-                let taken = self.conn.take_bytes_to_send();
+                let taken = self.conn.take_transmit();
                 assert_eq!(&taken[..], &self.pending[..]);
                 self.pending.clear();
             }
             WriteMode::Partial => {
                 // Also more than is queued: advance_sent clamps.
-                self.conn.advance_sent(chunk);
+                self.conn.advance_transmit(chunk);
                 self.pending.drain(..chunk.min(self.pending.len()));
             }
             WriteMode::Never => {}
@@ -414,7 +414,7 @@ impl Harness {
 
     fn feed(&mut self, chunk: &[u8]) {
         if self.read_buffer {
-            self.conn.read_buffer().extend_from_slice(chunk);
+            self.conn.receive_buffer().extend_from_slice(chunk);
         } else {
             self.conn.receive(chunk);
         }
@@ -422,7 +422,7 @@ impl Harness {
         crate::trace!("receive {chunk:x?}");
         // Bounded even before the drain: what the last drain left plus this chunk.
         let bound = self.buffer_bound() + chunk.len();
-        let buffered = self.conn.read_buffer().len();
+        let buffered = self.conn.receive_buffer().len();
         assert!(
             buffered <= bound,
             "buffered {buffered} > {bound} after a {}-byte chunk",
@@ -436,7 +436,7 @@ impl Harness {
         self.config.max_frame_size.max(MAX_HEADER_LEN)
     }
 
-    /// Calls `next_event` until it returns `Ok(None)` or an error, checking each result.
+    /// Calls `poll_event` until it returns `Ok(None)` or an error, checking each result.
     fn drain(&mut self) {
         let mut calls = 0;
         loop {
@@ -446,13 +446,13 @@ impl Harness {
             let state_before = self.conn.state();
             assert_eq!(state_before, self.state);
             let pending_input = self.conn.has_pending_input();
-            let buffered_before = self.conn.read_buffer().len();
-            let result = self.conn.next_event();
+            let buffered_before = self.conn.receive_buffer().len();
+            let result = self.conn.poll_event();
             let fresh = self.new_output();
             crate::trace!("next_event -> {result:?}, output {fresh:x?}");
             if pending_input {
                 let progressed =
-                    !matches!(result, Ok(None)) || self.conn.read_buffer().len() < buffered_before;
+                    !matches!(result, Ok(None)) || self.conn.receive_buffer().len() < buffered_before;
                 assert!(
                     progressed,
                     "has_pending_input() but next_event made no progress"
@@ -475,7 +475,7 @@ impl Harness {
                 }
             }
         }
-        let buffered = self.conn.read_buffer().len();
+        let buffered = self.conn.receive_buffer().len();
         assert!(
             buffered < self.buffer_bound(),
             "{buffered} bytes buffered after a drain (max_frame_size {})",
@@ -488,9 +488,9 @@ impl Harness {
         // Once failed or closed, the connection stays quiet (but a client that completed the
         // closing handshake may still see its close timer fire).
         if self.errors > 0 || (self.close_received && self.role == Role::Server) {
-            assert_eq!(self.conn.next_event(), Ok(None));
+            assert_eq!(self.conn.poll_event(), Ok(None));
             assert!(self.new_output().is_empty());
-            assert_eq!(self.conn.read_buffer().len(), 0);
+            assert_eq!(self.conn.receive_buffer().len(), 0);
             assert!(!self.conn.has_pending_input());
         }
     }
@@ -836,7 +836,7 @@ impl Harness {
     /// A timer may queue keepalive Pings while open, or fail the connection: PongTimeout (Close
     /// 1011) or IdleTimeout (Close 1001) from Open; CloseTimeout (nothing sent) while waiting
     /// for the peer to finish closing, or for a client, for the server to end the transport. The
-    /// error itself comes from the next `next_event`.
+    /// error itself comes from the next `poll_event`.
     fn tick(&mut self, step: Duration) {
         self.now += step;
         let mut rounds = 0;
@@ -1008,7 +1008,7 @@ impl Harness {
         peer.receive(&self.out);
         let mut count = 0;
         loop {
-            match peer.next_event() {
+            match peer.poll_event() {
                 Ok(Some(_)) => count += 1,
                 Ok(None) => break,
                 Err(error) => panic!("the peer rejects our output: {error:?}"),

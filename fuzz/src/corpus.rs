@@ -256,7 +256,7 @@ fn peer_bytes(role: Role, script: impl FnOnce(&mut Connection)) -> Vec<u8> {
     };
     let mut peer = Connection::with_mask_seed(peer_role, Config::default(), [7; 32]);
     script(&mut peer);
-    peer.take_bytes_to_send().to_vec()
+    peer.take_transmit().to_vec()
 }
 
 fn connection(out: &mut Vec<Seed>, role: Role) {

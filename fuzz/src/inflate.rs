@@ -52,7 +52,7 @@ pub fn check(data: &[u8]) {
     }
     server.receive(&wire);
     loop {
-        match server.next_event() {
+        match server.poll_event() {
             Ok(Some(Message::Text(text))) => {
                 assert!(text.len() <= limit, "text of {} > {limit}", text.len())
             }
@@ -77,7 +77,7 @@ pub fn check(data: &[u8]) {
                     out.ends_with(&code.0.to_be_bytes()),
                     "the Close with {code} is queued: {out:?}"
                 );
-                assert_eq!(server.next_event(), Ok(None));
+                assert_eq!(server.poll_event(), Ok(None));
                 break;
             }
         }

@@ -100,7 +100,7 @@ impl Connection {
     /// How many more bytes the frame being received needs, once its header has been decoded;
     /// zero otherwise. A driver can size its next read with it, so that a large payload lands
     /// in one buffer instead of a growing one that is copied at every doubling. The length was
-    /// checked against [`Config::max_frame_size`] when the header arrived, and reserving memory
+    /// checked against [`Config::max_frame_size`](crate::Config::max_frame_size) when the header arrived, and reserving memory
     /// commits none until bytes are written to it.
     ///
     /// # Example
