@@ -30,7 +30,7 @@ fn serve_one(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The README's loop, verbatim from `let (mut tcp, _)` to the end of the `loop`.
-fn serve(listener: TcpListener) -> Result<(), Box<dyn std::error::Error>> {
+pub fn serve(listener: TcpListener) -> Result<(), Box<dyn std::error::Error>> {
     let (mut tcp, _) = listener.accept()?;
     let mut buf = [0u8; 16 * 1024];
 

@@ -63,11 +63,13 @@ pub struct Config {
     /// that trickle it (slowloris). Applied by the tokio adapter's `accept`; with the blocking
     /// adapter, set a read timeout on the stream. Default 10 s.
     pub handshake_timeout: Option<Duration>,
-    /// High-water mark of the send buffer: once this many bytes wait to be written, sends fail
-    /// with [`SendError::BufferFull`](crate::SendError::BufferFull) until the transport drains
-    /// them, and [`transport`](crate::Connection::transport) says
-    /// [`PauseReading`](crate::Transport::PauseReading) so that replies the
-    /// connection owes (pongs, the close echo) cannot pile up. Default 1 MiB.
+    /// High-water mark of the send buffer: once this many bytes wait to be written,
+    /// [`transport`](crate::Connection::transport) says
+    /// [`PauseReading`](crate::Transport::PauseReading) until the transport drains them, so that
+    /// replies the connection owes by itself (pongs, the close echo) cannot pile up for a peer
+    /// that sends and never reads. Sends are never refused for it: what the application queues
+    /// between writes is its own to bound ([`Connection::pending_transmit`](crate::Connection::pending_transmit)
+    /// says how much waits). Default 1 MiB.
     pub max_send_buffer: usize,
     /// permessage-deflate (RFC 7692): offered by a client, accepted by a server when the peer
     /// offers it. Default `None`.

@@ -132,17 +132,6 @@ pub enum SendError {
     /// A fragment of a different type than the message it continues.
     #[error("fragment type does not match the message in progress")]
     FragmentTypeMismatch,
-    /// The send buffer is at its high-water mark ([`Config::max_send_buffer`]): write out
-    /// [`Connection::poll_transmit`](crate::Connection::poll_transmit) and try again.
-    ///
-    /// [`Config::max_send_buffer`]: crate::Config::max_send_buffer
-    #[error("send buffer full: {buffered} bytes queued, limit {limit}")]
-    BufferFull {
-        /// Bytes waiting to be written.
-        buffered: usize,
-        /// The configured high-water mark.
-        limit: usize,
-    },
 }
 
 /// Why a connection ended other than by a completed closing handshake. Returned once by

@@ -182,16 +182,15 @@ impl Connection {
         Ok(())
     }
 
-    /// The state allows sending and the send buffer is below its high-water mark.
+    /// The state allows sending. The send buffer's size never refuses a send: the application
+    /// decides what it queues between writes (a driver that writes everything after each round
+    /// of events bounds it by one round), and refusing the echo of the second of two large
+    /// messages that arrived together would break the obvious loop. What the size does govern
+    /// is reading ([`Transport::PauseReading`](crate::Transport::PauseReading)), which bounds
+    /// the replies the core queues by itself.
     fn check_open(&self) -> Result<(), SendError> {
         if self.phase != Phase::Open {
             return Err(SendError::Closed);
-        }
-        if self.send.len() >= self.config.max_send_buffer {
-            return Err(SendError::BufferFull {
-                buffered: self.send.len(),
-                limit: self.config.max_send_buffer,
-            });
         }
         Ok(())
     }
