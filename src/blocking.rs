@@ -34,8 +34,7 @@ use crate::prepared::PreparedMessage;
 
 pub use timers::ReadTimeout;
 
-/// Queued output past which a send is written even while input is pending.
-pub const CORK_LIMIT: usize = 64 * 1024;
+pub use crate::config::CORK_LIMIT;
 
 /// How much buffer space each read from the stream offers.
 const READ_CHUNK: usize = 16 * 1024;

@@ -6,6 +6,10 @@ use std::time::Duration;
 /// The keepalive interval of [`Config::for_adapters`]: 20 s.
 pub const ADAPTER_PING_INTERVAL: Duration = Duration::from_secs(20);
 
+/// Queued output past which the adapters write a send even while received input is still
+/// waiting to be handed out (see [`blocking`](crate::blocking)'s write batching).
+pub const CORK_LIMIT: usize = 64 * 1024;
+
 /// Options of a [`Connection`](crate::Connection).
 ///
 /// Construct with [`Config::default`] and adjust with the builder methods; the type is

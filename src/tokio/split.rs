@@ -1,0 +1,202 @@
+//! Splitting a WebSocket into a reader and a writer for different tasks: both halves share the
+//! connection behind a lock, and one waker that wakes both, since either half may write.
+#![forbid(unsafe_code)]
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::WebSocket;
+use super::driver::Inner;
+use crate::close::CloseCode;
+use crate::io_error::Error;
+use crate::message::Message;
+use crate::prepared::PreparedMessage;
+
+impl<S> WebSocket<S> {
+    /// Splits into a reader and a writer that can be used from different tasks. Pings are still
+    /// answered while only the reader is polled.
+    pub fn split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(self.inner),
+            wakers: Arc::new(WakerPair::default()),
+        });
+        (
+            WebSocketReader {
+                shared: Arc::clone(&shared),
+            },
+            WebSocketWriter { shared },
+        )
+    }
+}
+
+/// The two halves of a split WebSocket share the connection and the stream.
+#[derive(Debug)]
+struct Shared<S> {
+    inner: Mutex<Inner<S>>,
+    wakers: Arc<WakerPair>,
+}
+
+/// Both halves may write (the reader writes pongs and the close echo), but a stream keeps one
+/// waker per direction. Every poll therefore registers a waker that wakes both halves, so
+/// neither half's wake-up is lost to the other's registration.
+#[derive(Debug, Default)]
+struct WakerPair {
+    slots: Mutex<[Option<Waker>; 2]>,
+}
+
+impl Wake for WakerPair {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let wakers = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        for waker in wakers.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+}
+
+const READER: usize = 0;
+const WRITER: usize = 1;
+
+impl<S> Shared<S> {
+    /// Locks the connection and returns a waker for both halves, with `half`'s waker registered.
+    fn enter(&self, half: usize, cx: &Context<'_>) -> (MutexGuard<'_, Inner<S>>, Waker) {
+        {
+            let mut slots = self.wakers.slots.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut slots[half] {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        let waker = Waker::from(Arc::clone(&self.wakers));
+        (self.inner.lock().unwrap_or_else(|e| e.into_inner()), waker)
+    }
+}
+
+/// The reading half of a split [`WebSocket`]: a [`Stream`] of messages.
+#[derive(Debug)]
+pub struct WebSocketReader<S> {
+    shared: Arc<Shared<S>>,
+}
+
+/// The writing half of a split [`WebSocket`]: a [`Sink`] of messages.
+#[derive(Debug)]
+pub struct WebSocketWriter<S> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketReader<S> {
+    /// The next message; [`Error::Closed`] once the connection has closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        poll_fn(|cx| self.poll_message(cx))
+            .await
+            .unwrap_or(Err(Error::Closed))
+    }
+
+    fn poll_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        let (mut inner, waker) = self.shared.enter(READER, cx);
+        inner.poll_next_message(&mut Context::from_waker(&waker))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_message(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
+    /// Sends a message and writes it. The writer does not cork: the reader it would wait for may
+    /// be parked in another task.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send(message).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Sends a message encoded once for many connections (see [`PreparedMessage`]) and writes
+    /// it.
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send_prepared(message).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Queues a prepared message without writing it (first writing what is queued if
+    /// [`CORK_LIMIT`] bytes already are). Follow a batch with [`flush`](Self::flush): a backlog
+    /// then goes out in one `write` instead of one per message.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(
+    /// #     mut writer: rfc6455::tokio::WebSocketWriter<tokio::net::TcpStream>,
+    /// #     mut outbox: tokio::sync::mpsc::Receiver<rfc6455::PreparedMessage>,
+    /// # ) -> Result<(), rfc6455::Error> {
+    /// while let Some(message) = outbox.recv().await {
+    ///     writer.feed_prepared(&message).await?;
+    ///     // Everything else already waiting joins the same write.
+    ///     while let Ok(message) = outbox.try_recv() {
+    ///         writer.feed_prepared(&message).await?;
+    ///     }
+    ///     writer.flush().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.poll(cx, Inner::poll_ready)).await?;
+        self.with(|inner| inner.conn.send_prepared(message).map_err(Error::from))
+    }
+
+    /// Starts the closing handshake and writes the Close frame; the reader sees the end.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.with(|inner| inner.conn.close(code, reason).map_err(Error::from))?;
+        self.flush().await
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll(cx, Inner::poll_write_out)).await
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner<S>) -> T) -> T {
+        f(&mut self.shared.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn poll(
+        &self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Inner<S>, &mut Context<'_>) -> Poll<Result<(), Error>>,
+    ) -> Poll<Result<(), Error>> {
+        let (mut inner, waker) = self.shared.enter(WRITER, cx);
+        f(&mut inner, &mut Context::from_waker(&waker))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_ready)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        self.with(|inner| inner.conn.send(message).map_err(Error::from))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_write_out)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll(cx, Inner::poll_close)
+    }
+}
