@@ -63,7 +63,7 @@ async fn run_case(url: &str) -> Result<(), rfc6455::Error> {
     while let Some(message) = ws.next().await {
         let message = message?;
         if message.is_text() || message.is_binary() {
-            ws.send(message).await?;
+            ws.feed(message).await?;
         }
     }
     Ok(())

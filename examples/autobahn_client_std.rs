@@ -66,7 +66,7 @@ fn run_case(url: &str) -> Result<(), Error> {
     loop {
         let message = ws.read()?;
         if message.is_text() || message.is_binary() {
-            ws.send(message)?;
+            ws.feed(message)?;
         }
     }
 }

@@ -45,7 +45,7 @@ async fn serve(stream: TcpStream, config: Arc<Config>) -> Result<(), rfc6455::Er
     while let Some(message) = ws.next().await {
         let message = message?;
         if message.is_text() || message.is_binary() {
-            ws.send(message).await?;
+            ws.feed(message).await?; // batched: one write per burst of input
         }
     }
     Ok(())

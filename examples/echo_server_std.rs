@@ -37,7 +37,7 @@ fn serve(stream: TcpStream) -> Result<(), Error> {
     loop {
         let message = ws.read()?;
         if message.is_text() || message.is_binary() {
-            ws.send(message)?;
+            ws.feed(message)?; // batched: one write per burst of input
         }
     }
 }

@@ -3,16 +3,15 @@
 //! A thin loop around the sans-IO [`Connection`]: read bytes into it, hand out its events, write
 //! what it queues. It makes no protocol decision of its own.
 //!
-//! # Write batching
+//! # `send` means sent; `feed` batches
 //!
-//! Sends are corked while received input is still waiting to be handed out: if
-//! [`read`](WebSocket::read) returned a message and a whole frame is already buffered behind it, a
-//! reply is encoded but not written; the next `read` that finds no buffered frame writes everything
-//! queued in one `write` before it blocks on the stream. A send made when no input is pending is
-//! written at once, and so is any send once [`CORK_LIMIT`] bytes are queued. The obvious loop,
-//! `read` a message then `send` it, therefore costs one `write` per batch of messages that arrived
-//! together, not one per message. An application that stops calling `read` while messages are
-//! still buffered should call [`flush`](WebSocket::flush).
+//! When [`send`](WebSocket::send) returns, the frame has been written to the stream and the
+//! stream flushed. Batching is explicit: [`feed`](WebSocket::feed) queues a message, and what is
+//! queued is written in one `write` when [`read`](WebSocket::read) finds no whole frame buffered
+//! and must wait for the stream, once [`CORK_LIMIT`] bytes are queued, or on
+//! [`flush`](WebSocket::flush) and [`close`](WebSocket::close). The batched echo loop, `read` a
+//! message then `feed` it, therefore costs one `write` per batch of messages that arrived
+//! together.
 #![forbid(unsafe_code)]
 
 mod timers;
@@ -220,44 +219,72 @@ impl<S: Read + Write> WebSocket<S> {
         Ok(())
     }
 
-    /// Sends a message (see the module docs for when it is written).
+    /// Sends a message: when this returns, it has been written to the stream and the stream
+    /// flushed, with anything queued before it.
     ///
     /// With a non-blocking stream, a `WouldBlock` error means the message is queued but not yet
-    /// written: call [`flush`](Self::flush) when the stream is writable.
+    /// all written: call [`flush`](Self::flush) when the stream is writable.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         self.conn.send(message)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
-    /// Sends a text message.
+    /// Queues a message to go out with the next batch (see the module docs): written when
+    /// [`read`](Self::read) must wait for the stream, once [`CORK_LIMIT`] bytes are queued, or
+    /// on [`flush`](Self::flush).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn run(mut ws: rfc6455::blocking::WebSocket<std::net::TcpStream>) -> Result<(), rfc6455::Error> {
+    /// // The batched echo loop: one write per batch of messages that arrived together.
+    /// loop {
+    ///     match ws.read() {
+    ///         Ok(message) if message.is_text() || message.is_binary() => ws.feed(message)?,
+    ///         Ok(_) => {}
+    ///         Err(rfc6455::Error::Closed) => return Ok(()),
+    ///         Err(error) => return Err(error),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn feed(&mut self, message: Message) -> Result<(), Error> {
+        self.conn.send(message)?;
+        if self.conn.pending_transmit() >= CORK_LIMIT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends a text message, like [`send`](Self::send).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.conn.send_text(text)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
-    /// Sends a binary message.
+    /// Sends a binary message, like [`send`](Self::send).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.conn.send_binary(data)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
     /// Sends a message encoded once for many connections (see [`PreparedMessage`]), like
     /// [`send`](Self::send).
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
         self.conn.send_prepared(message)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
     /// Sends one fragment of a text message; `is_final` ends it.
     pub fn send_text_fragment(&mut self, text: &str, is_final: bool) -> Result<(), Error> {
         self.conn.send_text_fragment(text, is_final)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
     /// Sends one fragment of a binary message; `is_final` ends it.
     pub fn send_binary_fragment(&mut self, data: &[u8], is_final: bool) -> Result<(), Error> {
         self.conn.send_binary_fragment(data, is_final)?;
-        self.flush_unless_corked()
+        self.flush()
     }
 
     /// Starts the closing handshake. Keep calling [`read`](Self::read) until it returns
@@ -265,13 +292,6 @@ impl<S: Read + Write> WebSocket<S> {
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.conn.close(code, reason)?;
         self.flush()
-    }
-
-    fn flush_unless_corked(&mut self) -> Result<(), Error> {
-        if !self.conn.has_pending_input() || self.conn.pending_transmit() >= CORK_LIMIT {
-            self.flush()?;
-        }
-        Ok(())
     }
 
     /// Writes everything queued and flushes the stream.

@@ -1,5 +1,6 @@
-//! The adapters' write coalescing, counted at the stream: echoes of messages that arrived together
-//! go out in one `write`, and a send with no input pending is written at once.
+//! The adapters' writes, counted at the stream: `send` has written its frame when it returns,
+//! whatever input is pending; `feed` batches, so the echoes of messages that arrived together go
+//! out in one `write`.
 
 mod common;
 
@@ -69,11 +70,13 @@ mod blocking {
     fn echoes_of_messages_that_arrived_together_are_written_in_one_write() {
         let (input, echo) = frames(100, 20);
         let (mut ws, writes) = server(input);
-        // The obvious loop.
+        // The batched loop.
         for _ in 0..100 {
             let message = ws.read().unwrap();
-            ws.send(message).unwrap();
+            ws.feed(message).unwrap();
         }
+        // The next read finds no frame: it writes the batch before it reads (here, the end).
+        assert!(matches!(ws.read(), Err(rfc6455::Error::TransportEnded)));
         assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
         assert_eq!(ws.get_ref().output, echo);
     }
@@ -87,15 +90,22 @@ mod blocking {
     }
 
     #[test]
-    fn a_reply_corked_behind_pending_input_goes_out_on_flush() {
-        let (input, _) = frames(2, 20);
+    fn a_send_is_written_when_it_returns_even_with_input_pending() {
+        let (input, echo) = frames(2, 20);
         let (mut ws, writes) = server(input);
         let first = ws.read().unwrap();
         ws.send(first).unwrap();
-        assert!(
-            writes.lock().unwrap().is_empty(),
-            "corked: a frame is pending"
-        );
+        assert_eq!(*writes.lock().unwrap(), vec![22]);
+        assert_eq!(ws.get_ref().output, echo[..22]);
+    }
+
+    #[test]
+    fn a_fed_reply_goes_out_on_flush() {
+        let (input, _) = frames(2, 20);
+        let (mut ws, writes) = server(input);
+        let first = ws.read().unwrap();
+        ws.feed(first).unwrap();
+        assert!(writes.lock().unwrap().is_empty(), "fed, not written");
         ws.flush().unwrap();
         assert_eq!(*writes.lock().unwrap(), vec![22]);
     }
@@ -165,11 +175,14 @@ mod tokio_adapter {
         let (mut ws, mut client, writes) = server();
         let (input, echo) = frames(100, 20);
         client.write_all(&input).await.unwrap();
-        // The obvious loop, through `Stream` and `Sink` as tokio-tungstenite users write it.
+        // The batched loop, through `Stream` and `Sink` (`SinkExt::feed` queues).
         for _ in 0..100 {
             let message = ws.next().await.unwrap().unwrap();
-            SinkExt::send(&mut ws, message).await.unwrap();
+            SinkExt::feed(&mut ws, message).await.unwrap();
         }
+        // Nothing is left to read: the next `next()` would wait, so it writes the batch first.
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), ws.next()).await;
+        assert!(waited.is_err());
         assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
         let mut received = vec![0; echo.len()];
         client.read_exact(&mut received).await.unwrap();
@@ -184,8 +197,10 @@ mod tokio_adapter {
         client.write_all(&input).await.unwrap();
         for _ in 0..1000 {
             let message = ws.recv().await.unwrap();
-            ws.send(message).await.unwrap();
+            ws.feed(message).await.unwrap();
         }
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), ws.recv()).await;
+        assert!(waited.is_err());
         let writes = writes.lock().unwrap().clone();
         assert_eq!(writes.iter().sum::<usize>(), echo.len());
         assert!(writes.len() <= 2, "{writes:?}");
@@ -202,33 +217,70 @@ mod tokio_adapter {
     }
 
     #[tokio::test]
-    async fn a_corked_reply_goes_out_on_flush_or_with_the_next_uncorked_send() {
+    async fn a_send_is_written_when_it_returns_even_with_input_pending() {
+        let (mut ws, mut client, writes) = server();
+        let (input, echo) = frames(3, 20);
+        client.write_all(&input).await.unwrap();
+        let first = ws.recv().await.unwrap();
+        ws.send(first).await.unwrap();
+        assert_eq!(
+            *writes.lock().unwrap(),
+            vec![22],
+            "two frames pending, written anyway"
+        );
+        // The `futures` contract: `SinkExt::send` is feed then flush, and flush writes.
+        let second = ws.recv().await.unwrap();
+        SinkExt::send(&mut ws, second).await.unwrap();
+        assert_eq!(*writes.lock().unwrap(), vec![22, 22]);
+        let mut received = vec![0; 44];
+        client.read_exact(&mut received).await.unwrap();
+        assert_eq!(received, echo[..44]);
+    }
+
+    /// The trap a corking `send` set: a reply queued behind pending input waited for the
+    /// handler's next `recv`, here 2 s of other work away.
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_sent_before_slow_work_reaches_the_peer_before_the_work_ends() {
+        let (mut ws, mut client, _writes) = server();
+        let (input, echo) = frames(2, 20);
+        client.write_all(&input).await.unwrap();
+        let handler = tokio::spawn(async move {
+            let first = ws.recv().await.unwrap();
+            ws.send(first).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            ws
+        });
+        let start = tokio::time::Instant::now();
+        let mut received = [0; 22];
+        client.read_exact(&mut received).await.unwrap();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(received[..], echo[..22]);
+        drop(handler.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_fed_reply_goes_out_on_flush() {
         let (mut ws, mut client, writes) = server();
         let (input, _) = frames(3, 20);
         client.write_all(&input).await.unwrap();
         let first = ws.recv().await.unwrap();
-        ws.send(first).await.unwrap();
-        assert!(
-            writes.lock().unwrap().is_empty(),
-            "corked: two frames pending"
-        );
+        ws.feed(first).await.unwrap();
+        assert!(writes.lock().unwrap().is_empty(), "fed, not written");
         ws.flush().await.unwrap();
         assert_eq!(*writes.lock().unwrap(), vec![22]);
-        // The last message's echo is corked behind nothing: written at once.
-        let second = ws.recv().await.unwrap();
-        ws.send(second).await.unwrap();
-        let third = ws.recv().await.unwrap();
-        ws.send(third).await.unwrap();
-        assert_eq!(*writes.lock().unwrap(), vec![22, 44]);
     }
 
     #[tokio::test]
-    async fn a_recv_that_would_wait_writes_the_corked_replies_first() {
+    async fn a_recv_that_would_wait_writes_the_fed_replies_first() {
         let (mut ws, mut client, writes) = server();
         let (input, _) = frames(2, 20);
         client.write_all(&input).await.unwrap();
         let first = ws.recv().await.unwrap();
-        ws.send(first).await.unwrap();
+        ws.feed(first).await.unwrap();
         let _second = ws.recv().await.unwrap();
         assert!(writes.lock().unwrap().is_empty());
         // Nothing more arrives: before waiting for input, recv writes what is queued.

@@ -51,16 +51,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         Poll::Ready(Ok(()))
     }
 
-    pub(super) fn poll_flush_unless_corked(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), Error>> {
-        if self.conn.has_pending_input() && self.conn.pending_transmit() < CORK_LIMIT {
-            return Poll::Ready(Ok(()));
-        }
-        self.poll_write_out(cx)
-    }
-
     pub(super) fn poll_next_message(
         &mut self,
         cx: &mut Context<'_>,

@@ -6,27 +6,26 @@
 //! `futures` [`Stream`] and [`Sink`] traits (like tokio-tungstenite), and [`split`](WebSocket::split)
 //! into a reader and a writer for different tasks.
 //!
-//! # Write batching
+//! # `send` means sent; `feed` batches
 //!
-//! The rule is the blocking adapter's (see [`crate::blocking`]): a send made while a whole
-//! received frame is still waiting to be handed out is queued, and everything queued is written in
-//! one `write` as soon as the reader runs out of buffered frames, or once
-//! [`CORK_LIMIT`] bytes are queued. This applies to `send` and to
-//! `Sink::poll_flush`, so `while let Some(m) = ws.next().await { ws.send(m?).await? }` writes once
-//! per batch of messages that arrived together. [`flush`](WebSocket::flush) and
-//! [`close`](WebSocket::close) always write. A send with no input pending is written at once.
-//!
-//! So a corked reply waits only while the application works through messages that have already
-//! arrived. An application that stops receiving while some are still buffered (say, to await
-//! something else between two `recv`s) should call [`flush`](WebSocket::flush) first. The split
-//! [`WebSocketWriter`] never corks. `tests/corking.rs` counts the `write` calls.
+//! When [`send`](WebSocket::send) returns, the frame has been handed to the stream (written and
+//! flushed), as with every peer library and the `futures` [`Sink`] contract; `Sink::poll_flush`
+//! writes everything queued. Batching is explicit and as short: [`feed`](WebSocket::feed)
+//! queues a message, and what is queued is written in one `write` when the reader must wait for
+//! the socket (a [`recv`](WebSocket::recv) or `next()` that finds no whole frame buffered), once
+//! [`CORK_LIMIT`] bytes are queued, or on [`flush`](WebSocket::flush) and
+//! [`close`](WebSocket::close). So the batched echo loop,
+//! `while let Some(m) = ws.next().await { ws.feed(m?).await? }`, costs one `write` per batch of
+//! messages that arrived together, and a handler that sends a reply and then awaits slow work has
+//! its reply on the wire before that work starts. `tests/corking.rs` counts the `write` calls.
 //!
 //! # Cancel safety
 //!
 //! [`recv`](WebSocket::recv) (and `StreamExt::next`) is cancel-safe: bytes read from the stream
 //! are stored in the connection before the future yields, so cancelling it in `tokio::select!`
-//! loses nothing. [`send`](WebSocket::send) queues the message before its first await: if
-//! cancelled, the message is still sent by the next call that writes. [`flush`](WebSocket::flush)
+//! loses nothing. [`send`](WebSocket::send) and [`feed`](WebSocket::feed) queue the message
+//! before their first await: if cancelled, the message is still sent by the next call that
+//! writes. [`flush`](WebSocket::flush)
 //! and [`close`](WebSocket::close) are cancel-safe in the same way.
 #![forbid(unsafe_code)]
 
@@ -103,41 +102,70 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             .unwrap_or(Err(Error::Closed))
     }
 
-    /// Sends a message, writing it unless corked (see the module docs).
+    /// Sends a message: when this returns, it has been written to the stream and the stream
+    /// flushed, with anything queued before it.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.inner.conn.send(message)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
-    /// Sends a text message.
+    /// Queues a message to go out with the next batch: written when the reader must wait for
+    /// the socket, once [`CORK_LIMIT`] bytes are queued, or on [`flush`](Self::flush) (see the
+    /// module docs). The batched echo loop:
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: rfc6455::tokio::WebSocket<tokio::net::TcpStream>) -> Result<(), rfc6455::Error> {
+    /// use futures_util::StreamExt;
+    ///
+    /// // One write per batch of messages that arrived together.
+    /// while let Some(message) = ws.next().await {
+    ///     let message = message?;
+    ///     if message.is_text() || message.is_binary() {
+    ///         ws.feed(message).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_ready(cx)).await?;
+        Ok(self.inner.conn.send(message)?)
+    }
+
+    /// Queues a message encoded once for many connections, like [`feed`](Self::feed).
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.inner.poll_ready(cx)).await?;
+        Ok(self.inner.conn.send_prepared(message)?)
+    }
+
+    /// Sends a text message, like [`send`](Self::send).
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error> {
         self.inner.conn.send_text(text)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
-    /// Sends a binary message.
+    /// Sends a binary message, like [`send`](Self::send).
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
         self.inner.conn.send_binary(data)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
     /// Sends a message encoded once for many connections (see [`PreparedMessage`]), like
     /// [`send`](Self::send).
     pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
         self.inner.conn.send_prepared(message)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
     /// Sends one fragment of a text message; `is_final` ends it.
     pub async fn send_text_fragment(&mut self, text: &str, is_final: bool) -> Result<(), Error> {
         self.inner.conn.send_text_fragment(text, is_final)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
     /// Sends one fragment of a binary message; `is_final` ends it.
     pub async fn send_binary_fragment(&mut self, data: &[u8], is_final: bool) -> Result<(), Error> {
         self.inner.conn.send_binary_fragment(data, is_final)?;
-        poll_fn(|cx| self.inner.poll_flush_unless_corked(cx)).await
+        self.flush().await
     }
 
     /// Starts the closing handshake and writes the Close frame. Keep receiving until
@@ -216,7 +244,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().inner.poll_flush_unless_corked(cx)
+        self.get_mut().inner.poll_write_out(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

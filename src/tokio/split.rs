@@ -116,11 +116,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
-    /// Sends a message and writes it. The writer does not cork: the reader it would wait for may
-    /// be parked in another task.
+    /// Sends a message: when this returns, it has been written to the stream and the stream
+    /// flushed, with anything queued before it.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.with(|inner| inner.conn.send(message).map_err(Error::from))?;
         self.flush().await
+    }
+
+    /// Queues a message without writing it (first writing what is queued if [`CORK_LIMIT`]
+    /// bytes already are); the queue goes out on [`flush`](Self::flush), with the next
+    /// [`send`](Self::send), or when the reader must wait for the socket.
+    ///
+    /// [`CORK_LIMIT`]: crate::config::CORK_LIMIT
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.poll(cx, Inner::poll_ready)).await?;
+        self.with(|inner| inner.conn.send(message).map_err(Error::from))
     }
 
     /// Sends a message encoded once for many connections (see [`PreparedMessage`]) and writes
@@ -130,8 +140,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
         self.flush().await
     }
 
-    /// Queues a prepared message without writing it (first writing what is queued if
-    /// [`CORK_LIMIT`] bytes already are). Follow a batch with [`flush`](Self::flush): a backlog
+    /// Queues a prepared message without writing it, like [`feed`](Self::feed) (first writing
+    /// what is queued if [`CORK_LIMIT`](crate::config::CORK_LIMIT) bytes already are). Follow a batch with [`flush`](Self::flush): a backlog
     /// then goes out in one `write` instead of one per message.
     ///
     /// # Example
