@@ -60,6 +60,8 @@
 //! adapters wrap these and I/O errors in [`Error`].
 // Every module but `mask` forbids raw-pointer code itself; `mask` allows it only for SIMD.
 #![deny(unsafe_code)]
+// On docs.rs, every feature-gated item shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod close;
 pub mod config;
