@@ -8,7 +8,7 @@
 //!    validates the request with the core ([`Request::from_http`]) and returns the `101
 //!    Switching Protocols` response for the handler to return, with an [`Upgrade`] future.
 //!    An invalid request gets a [`Refusal`] instead, whose
-//!    [`into_response`](Refusal::into_response) carries the status RFC 6455 asks for (400, 405,
+//!    [`into_http_response`](Refusal::into_http_response) carries the status RFC 6455 asks for (400, 405,
 //!    426 with `Sec-WebSocket-Version: 13`).
 //! 2. Once hyper has written the 101, it hands the connection over
 //!    ([`hyper::upgrade::on`]) and the [`Upgrade`] future resolves to a
@@ -27,7 +27,7 @@
 //! async fn ws(mut request: Request) -> impl IntoResponse {
 //!     let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, Config::for_adapters()) {
 //!         Ok(parts) => parts,
-//!         Err(refusal) => return refusal.into_response(),
+//!         Err(refusal) => return refusal.into_http_response(),
 //!     };
 //!     tokio::spawn(async move {
 //!         let Ok(mut ws) = upgrade.await else { return };
@@ -99,7 +99,7 @@ pub type HyperWebSocket = WebSocket<TokioIo<Upgraded>>;
 /// // A plain GET is not an upgrade: 400.
 /// let mut plain = http::Request::get("/ws").header("Host", "example.com").body(())?;
 /// let refusal = rfc6455::hyper::upgrade(&mut plain, Config::for_adapters()).unwrap_err();
-/// assert_eq!(refusal.into_response().status(), 400);
+/// assert_eq!(refusal.into_http_response().status(), 400);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn upgrade<B>(
@@ -141,7 +141,7 @@ pub fn upgrade<B>(
 /// })
 /// .unwrap_err();
 /// assert!(matches!(refusal.error(), rfc6455::Error::Rejected(403)));
-/// assert_eq!(refusal.into_response().status(), 403);
+/// assert_eq!(refusal.into_http_response().status(), 403);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn upgrade_with<B, F>(
@@ -152,30 +152,31 @@ pub fn upgrade_with<B, F>(
 where
     F: FnOnce(&Request) -> Result<Accept, Reject>,
 {
-    let validated = Request::from_http(request).map_err(|error| {
-        let response = response_from_bytes(&error.response_bytes());
-        Refusal::new(error.into(), response)
-    })?;
-    let accept = match decide(&validated) {
-        Ok(accept) => accept,
-        Err(reject) => {
-            return Err(match reject.to_bytes() {
-                Ok(bytes) => Refusal::new(
-                    Error::Rejected(reject.status()),
-                    response_from_bytes(&bytes),
-                ),
-                Err(error) => Refusal::internal(error),
-            });
-        }
-    };
-    let config = config.into();
+    let validated = Request::from_http(request).map_err(Refusal::invalid)?;
+    let accept = decide(&validated).map_err(Refusal::rejected)?;
+    accept_validated(
+        validated,
+        hyper::upgrade::on(request),
+        config.into(),
+        accept,
+    )
+}
+
+/// The 101 response for a validated request that the application accepted, and the future that
+/// completes the upgrade: shared by [`upgrade_with`] and the axum extractor.
+pub(crate) fn accept_validated(
+    validated: Request,
+    on_upgrade: OnUpgrade,
+    config: Arc<Config>,
+    accept: Accept,
+) -> Result<(http::Response<Body>, Upgrade), Refusal> {
     let (accept, negotiated) = crate::handshake::negotiate(&validated, accept, &config);
     let response = validated
         .accept_http(&accept)
         .map_err(Refusal::internal)?
         .map(|()| Body::default());
     let upgrade = Upgrade {
-        on_upgrade: hyper::upgrade::on(request),
+        on_upgrade,
         config: Some(config),
         negotiated: Some(negotiated),
         request: validated,
@@ -213,7 +214,7 @@ pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
 /// #     -> http::Response<rfc6455::hyper::Body> {
 /// let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, rfc6455::Config::for_adapters()) {
 ///     Ok(parts) => parts,
-///     Err(refusal) => return refusal.into_response(),
+///     Err(refusal) => return refusal.into_http_response(),
 /// };
 /// println!("upgrading {}", upgrade.request().path());
 /// // The handler must return the response before the upgrade can complete.
@@ -262,7 +263,7 @@ impl Future for Upgrade {
 }
 
 /// A refused upgrade: why ([`error`](Self::error)) and the response that tells the client
-/// ([`into_response`](Self::into_response)).
+/// ([`into_http_response`](Self::into_http_response)).
 ///
 /// # Example
 ///
@@ -273,7 +274,7 @@ impl Future for Upgrade {
 /// let mut request = http::Request::post("/ws").header("Host", "a").body(())?;
 /// let refusal = rfc6455::hyper::upgrade(&mut request, rfc6455::Config::default()).unwrap_err();
 /// assert!(matches!(refusal.error(), Error::Handshake(HandshakeError::MethodNotAllowed)));
-/// let response = refusal.into_response();
+/// let response = refusal.into_http_response();
 /// assert_eq!(response.status(), 405);
 /// assert_eq!(response.headers()["allow"], "GET");
 /// # Ok::<(), http::Error>(())
@@ -300,13 +301,47 @@ impl Refusal {
     /// The response to send: for an invalid request, the status and headers RFC 6455 asks for
     /// (e.g. 426 with `Sec-WebSocket-Version: 13`) and a fixed text body that echoes nothing of
     /// the request.
-    pub fn into_response(self) -> http::Response<Body> {
+    ///
+    /// Named apart from axum's `IntoResponse::into_response`, which `Refusal` also implements
+    /// (feature `axum`), so that the trait's method is never hidden.
+    pub fn into_http_response(self) -> http::Response<Body> {
         self.inner.1
     }
 
     /// Both parts.
     pub fn into_parts(self) -> (Error, http::Response<Body>) {
         *self.inner
+    }
+
+    /// The client's request is not a valid handshake: the status and headers RFC 6455 asks for.
+    pub(crate) fn invalid(error: crate::handshake::HandshakeError) -> Self {
+        let response = response_from_bytes(&error.response_bytes());
+        Self::new(error.into(), response)
+    }
+
+    /// The application refused the request.
+    pub(crate) fn rejected(reject: Reject) -> Self {
+        match reject.to_bytes() {
+            Ok(bytes) => Self::new(
+                Error::Rejected(reject.status()),
+                response_from_bytes(&bytes),
+            ),
+            Err(error) => Self::internal(error),
+        }
+    }
+
+    /// The HTTP server gave the request no upgrade handle: this server's setup is at fault
+    /// (hyper needs `serve_connection(..).with_upgrades()`), answered with a 500.
+    #[cfg(feature = "axum")]
+    pub(crate) fn not_upgradable() -> Self {
+        let error = io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the HTTP server offers no upgrade for this connection \
+             (hyper: serve_connection(..).with_upgrades())",
+        );
+        let mut response = http::Response::new(Body::from("Internal Server Error"));
+        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        Self::new(error.into(), response)
     }
 
     fn new(error: Error, response: http::Response<Body>) -> Self {
@@ -398,7 +433,7 @@ mod tests {
             refusal.error(),
             Error::Handshake(crate::handshake::HandshakeError::UnsupportedVersion)
         ));
-        let response = refusal.into_response();
+        let response = refusal.into_http_response();
         assert_eq!(response.status(), 426);
         assert_eq!(response.headers()["sec-websocket-version"], "13");
         assert_eq!(response.headers()["upgrade"], "websocket");
@@ -414,7 +449,7 @@ mod tests {
             .unwrap();
         let response = upgrade(&mut request, Config::default())
             .unwrap_err()
-            .into_response();
+            .into_http_response();
         assert_eq!(response.status(), 405);
         assert_eq!(response.headers()["allow"], "GET");
     }

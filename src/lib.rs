@@ -78,6 +78,8 @@ pub mod message;
 pub mod prepared;
 mod utf8;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "std")]
 pub mod blocking;
 #[cfg(feature = "tokio")]

@@ -51,7 +51,7 @@ async fn handle(
             });
             Ok(response)
         }
-        Err(refusal) => Ok(refusal.into_response()),
+        Err(refusal) => Ok(refusal.into_http_response()),
     }
 }
 
@@ -231,7 +231,7 @@ async fn axum_ws(mut request: axum::extract::Request) -> axum::response::Respons
             tokio::spawn(async move { echo(upgrade.await.unwrap()).await });
             response.into_response()
         }
-        Err(refusal) => refusal.into_response().into_response(),
+        Err(refusal) => refusal.into_http_response().into_response(),
     }
 }
 

@@ -69,12 +69,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use rfc6455::Config;
-use rfc6455::handshake::{Accept, Reject};
+use rfc6455::axum::WebSocketUpgrade;
+use rfc6455::handshake::Reject;
 use tokio::sync::{mpsc, watch};
 
 use crate::room::Rooms;
@@ -236,36 +237,29 @@ async fn index() -> Response {
     ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX_HTML)).into_response()
 }
 
-/// Validates the upgrade, returns the 101, and serves the connection in a task once hyper hands
-/// it over.
-async fn websocket(State(app): State<App>, mut request: Request) -> Response {
-    let (response, upgrade) =
-        match rfc6455::hyper::upgrade_with(&mut request, app.config.clone(), same_origin) {
-            Ok(parts) => parts,
-            // 400, 405 or 426 for a bad handshake, 403 for a foreign origin.
-            Err(refusal) => return refusal.into_response().into_response(),
-        };
+/// Checks the (already validated) upgrade, returns the 101, and serves the connection in a task
+/// once hyper hands it over. A bad handshake never gets here: the extractor answers it with 400,
+/// 405 or 426.
+async fn websocket(upgrade: WebSocketUpgrade, State(app): State<App>) -> Response {
+    let upgrade = match upgrade.check(same_origin) {
+        Ok(upgrade) => upgrade.config(app.config.clone()),
+        Err(refusal) => return refusal.into_response(), // 403 for a foreign origin
+    };
     let conn = app.next_conn.fetch_add(1, Ordering::Relaxed);
-    tokio::spawn(async move {
-        match upgrade.await {
-            Ok(ws) => session::run(ws, conn, app.shared).await,
-            Err(error) => eprintln!("chat: #{conn} upgrade failed: {error}"),
-        }
-    });
-    response.into_response()
+    upgrade.on_upgrade(move |ws| session::run(ws, conn, app.shared))
 }
 
 /// Accepts clients without an `Origin` (not browsers) and pages served by this host; refuses
 /// other sites' pages, which would otherwise connect with their visitors' cookies.
-fn same_origin(request: &rfc6455::handshake::Request) -> Result<Accept, Reject> {
+fn same_origin(request: &rfc6455::handshake::Request) -> Result<(), Reject> {
     let Some(origin) = request.origin() else {
-        return Ok(Accept::new());
+        return Ok(());
     };
     let authority = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));
     if authority.is_some_and(|authority| authority.eq_ignore_ascii_case(request.host())) {
-        Ok(Accept::new())
+        Ok(())
     } else {
         Err(Reject::new(403).body("cross-origin WebSocket connections are not allowed\n"))
     }
