@@ -15,8 +15,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rfc6455::deflate::{DeflateConfig, accept_response, negotiate};
+use rfc6455::deflate::DeflateConfig;
 use rfc6455::handshake::ExtensionOffer;
+use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::{Config, Connection, Role};
 
 const SIZES: [(&str, usize); 3] = [("1KiB", 1 << 10), ("64KiB", 64 << 10), ("1MiB", 1 << 20)];

@@ -159,7 +159,10 @@ impl Connector {
         request: &ClientRequest,
         tcp: TcpStream,
     ) -> Result<MaybeTlsStream, Error> {
-        let config = self.tls.clone().unwrap_or_else(crate::tls::client_config);
+        let config = self
+            .tls
+            .clone()
+            .unwrap_or_else(crate::tls_config::client_config);
         // A DNS name is sent as SNI and checked against the certificate; an IP address is
         // checked against its IP SANs (and, per RFC 6066 §3, sent without SNI).
         let name = rustls::pki_types::ServerName::try_from(request.host().to_owned())

@@ -90,6 +90,8 @@ pub mod hyper;
 pub mod reconnect;
 #[cfg(feature = "rustls")]
 pub mod tls;
+#[cfg(feature = "rustls")]
+mod tls_config;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

@@ -23,54 +23,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::connector::{Connector, MaybeTlsStream};
 use crate::handshake::Response;
 use crate::io_error::Error;
+pub use crate::tls_config::{client_config, client_config_builder};
 use crate::tokio::WebSocket;
-
-/// The default client configuration: the webpki roots, the *ring* provider, TLS 1.2 and 1.3, no
-/// ALPN. Built once and shared.
-///
-/// ```
-/// let config = rfc6455::tls::client_config();
-/// assert!(config.alpn_protocols.is_empty());
-/// ```
-pub fn client_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    Arc::clone(CONFIG.get_or_init(|| {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        Arc::new(
-            client_config_builder()
-                .with_root_certificates(roots)
-                .with_no_client_auth(),
-        )
-    }))
-}
-
-/// A [`rustls::ClientConfig`] builder with the *ring* provider and the safe default protocol
-/// versions, ready for your roots: the starting point for [`connect_with`].
-///
-/// ```
-/// use std::sync::Arc;
-///
-/// let mut roots = rustls::RootCertStore::empty();
-/// // roots.add(my_ca_certificate)?;
-/// let config = rfc6455::tls::client_config_builder()
-///     .with_root_certificates(roots)
-///     .with_no_client_auth();
-/// let _shared = Arc::new(config);
-/// ```
-pub fn client_config_builder() -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>
-{
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        // Only fails for a provider without a cipher suite for the versions; ring has them all.
-        .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"))
-}
 
 /// Connects to a `wss://` (or `ws://`) URL, trusting the webpki roots, with
 /// [`Config::for_adapters`](crate::Config::for_adapters). For a timeout, headers or another

@@ -6,9 +6,10 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use rfc6455::ConnectionError;
-use rfc6455::deflate::{DeflateConfig, accept_response, negotiate};
+use rfc6455::deflate::DeflateConfig;
 use rfc6455::frame::{FrameHeader, Parse};
 use rfc6455::handshake::ExtensionOffer;
+use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role};
 
 /// A client and a server that negotiated permessage-deflate with `config` on both sides.

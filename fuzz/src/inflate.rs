@@ -6,7 +6,8 @@
 //! inflated size limit must hold for every message delivered, and any failure must be 1007
 //! (undecodable), 1009 (too big) or 1002, with that Close frame queued.
 
-use rfc6455::deflate::{DeflateConfig, accept_response, negotiate};
+use rfc6455::deflate::DeflateConfig;
+use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::frame::{FrameHeader, OpCode};
 use rfc6455::handshake::ExtensionOffer;
 use rfc6455::{CloseCode, Config, Connection, Message, Role, apply_mask};

@@ -234,7 +234,8 @@ impl Connection {
     /// [`crate::deflate`]); compression options come from [`Config::deflate`].
     #[cfg(feature = "deflate")]
     pub fn with_deflate(mut self, params: crate::deflate::DeflateParams) -> Self {
-        let deflate = crate::deflate::Deflate::new(self.role, params, self.config.deflate.as_ref());
+        let (send, receive) = params.streams(self.role == Role::Server);
+        let deflate = crate::deflate::Deflate::new(send, receive, self.config.deflate.as_ref());
         self.deflate = Some(Box::new(deflate));
         self
     }

@@ -286,7 +286,7 @@ pub enum ClientHandshakeError {
     /// The server accepted permessage-deflate with parameters the client cannot use.
     #[cfg(feature = "deflate")]
     #[error("unusable permessage-deflate response: {0}")]
-    Deflate(crate::deflate::DeflateNegotiationError),
+    Deflate(super::deflate::DeflateNegotiationError),
 }
 
 impl ClientHandshakeError {

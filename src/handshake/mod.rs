@@ -17,6 +17,9 @@
 //! In both roles the bytes that followed the handshake in the same read belong to the WebSocket
 //! stream; `take_leftover` hands them over so they are never lost.
 //!
+//! Extensions are negotiated here too: `deflate` (feature `deflate`) turns permessage-deflate
+//! offers into the parameters the codec in `rfc6455::deflate` runs with.
+//!
 //! Three error types keep apart who is at fault: [`HandshakeError`] (the client sent a bad
 //! request; carries the status to answer with), [`ClientHandshakeError`] (the server sent a bad
 //! response; the client must fail the connection) and [`BuildError`] (this application asked for
@@ -29,6 +32,8 @@
 #![forbid(unsafe_code)]
 
 mod client;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod error;
 mod extension;
 mod head;

@@ -81,7 +81,7 @@ pub(crate) fn negotiate(
     #[cfg(feature = "deflate")]
     if let Some(deflate) = &config.deflate {
         if accept.extensions_value().is_none() {
-            if let Some(params) = crate::deflate::negotiate(request.extensions(), deflate) {
+            if let Some(params) = super::deflate::negotiate(request.extensions(), deflate) {
                 let accept = accept.extensions(params.response());
                 return (
                     accept,
@@ -107,7 +107,7 @@ impl ClientHandshake {
         let config = config.into();
         #[cfg(feature = "deflate")]
         let deflate = match &config.deflate {
-            Some(deflate) => crate::deflate::accept_response(response.extensions(), deflate)
+            Some(deflate) => super::deflate::accept_response(response.extensions(), deflate)
                 .map_err(ClientHandshakeError::Deflate)?,
             None => None,
         };

@@ -1,0 +1,302 @@
+//! permessage-deflate compression and inflation,
+//! [RFC 7692 §7.2](https://www.rfc-editor.org/rfc/rfc7692#section-7.2), for one connection: each
+//! direction is its own DEFLATE stream, configured by the parameters both sides agreed on.
+//!
+//! The codec knows nothing of roles: the connection tells it which agreed stream it sends and
+//! which it receives.
+
+use bytes::BytesMut;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use super::params::{DeflateConfig, Stream};
+use crate::error::ProtocolError;
+
+/// RFC 7692 §7.2.1: the four bytes a sync flush ends with, removed on send and restored on
+/// receive.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Output is produced in chunks of this size, so the size limit is checked while inflating.
+const INFLATE_CHUNK: usize = 16 * 1024;
+
+/// A connection's compression state.
+pub(crate) struct Deflate {
+    level: u32,
+    pub(crate) threshold: usize,
+    /// What we compress: our window and whether our compressor restarts every message.
+    send: Stream,
+    /// What the peer compresses: its window (at least 9: see "Window sizes" in
+    /// [`deflate`](super)) and whether it restarts every message.
+    receive: Stream,
+    /// Created on first use and dropped after a message when its context is not taken over.
+    compressor: Option<Box<Compress>>,
+    decompressor: Option<Box<Decompress>>,
+    /// Compressed output of the message being sent.
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for Deflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deflate")
+            .field("send", &self.send)
+            .field("receive", &self.receive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deflate {
+    /// The state for a connection that compresses `send` and inflates `receive`.
+    pub(crate) fn new(send: Stream, receive: Stream, config: Option<&DeflateConfig>) -> Self {
+        let defaults = DeflateConfig::default();
+        let config = config.unwrap_or(&defaults);
+        // zlib cannot use an 8-bit window (see the module docs of `deflate`); 9 inflates it too.
+        let clamp = |stream: Stream| Stream {
+            window_bits: stream.window_bits.clamp(9, 15),
+            ..stream
+        };
+        Self {
+            level: config.level,
+            threshold: config.threshold,
+            send: clamp(send),
+            receive: clamp(receive),
+            compressor: None,
+            decompressor: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Compresses one message (or one fragment of it; `is_final` ends the message) and returns
+    /// the bytes to send, without the sync-flush tail.
+    pub(crate) fn compress(&mut self, payload: &[u8], is_final: bool) -> &[u8] {
+        let (level, window) = (self.level, self.send.window_bits);
+        let compressor = self.compressor.get_or_insert_with(|| {
+            Box::new(Compress::new_with_window_bits(
+                Compression::new(level),
+                false,
+                window,
+            ))
+        });
+        self.scratch.clear();
+        self.scratch.reserve(payload.len() / 2 + 64);
+        let start_in = compressor.total_in();
+        loop {
+            let consumed = (compressor.total_in() - start_in) as usize;
+            if self.scratch.len() == self.scratch.capacity() {
+                self.scratch.reserve(self.scratch.capacity().max(64));
+            }
+            // Errors are impossible for a well-formed stream we drive ourselves; stop on one.
+            let Ok(_) = compressor.compress_vec(
+                &payload[consumed..],
+                &mut self.scratch,
+                FlushCompress::Sync,
+            ) else {
+                break;
+            };
+            let done = (compressor.total_in() - start_in) as usize == payload.len();
+            // A sync flush is complete once all input is consumed and the output did not fill.
+            if done && self.scratch.len() < self.scratch.capacity() {
+                break;
+            }
+        }
+        // RFC 7692 §7.2.1: the tail is removed from the end of the message only; inside a
+        // fragmented message the flush marker is part of the stream.
+        if is_final && self.scratch.ends_with(&TAIL) {
+            self.scratch.truncate(self.scratch.len() - TAIL.len());
+        }
+        if is_final && self.send.no_context_takeover {
+            self.compressor = None;
+        }
+        if is_final && self.scratch.is_empty() {
+            // An empty message compresses to an empty stored block (RFC 7692 §7.2.3.6).
+            self.scratch.push(0x00);
+        }
+        &self.scratch
+    }
+
+    /// Inflates one frame of a compressed message into `out`, never letting `out` grow past `max`
+    /// bytes. `is_final` appends the tail the sender removed and ends the message.
+    pub(crate) fn decompress(
+        &mut self,
+        payload: &[u8],
+        is_final: bool,
+        out: &mut BytesMut,
+        max: usize,
+    ) -> Result<(), ProtocolError> {
+        let window = self.receive.window_bits;
+        let decompressor = self
+            .decompressor
+            .get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, window)));
+        let mut chunk = [0u8; INFLATE_CHUNK];
+        for input in [payload, if is_final { &TAIL[..] } else { &[][..] }] {
+            let mut consumed = 0;
+            loop {
+                let before_in = decompressor.total_in();
+                let before_out = decompressor.total_out();
+                let status = decompressor
+                    .decompress(&input[consumed..], &mut chunk, FlushDecompress::Sync)
+                    .map_err(|_| ProtocolError::InvalidCompressedData)?;
+                consumed += (decompressor.total_in() - before_in) as usize;
+                let produced = (decompressor.total_out() - before_out) as usize;
+                if out.len() + produced > max {
+                    return Err(ProtocolError::MessageTooLarge {
+                        size: (out.len() + produced) as u64,
+                        max,
+                    });
+                }
+                out.extend_from_slice(&chunk[..produced]);
+                if status == Status::StreamEnd {
+                    // RFC 7692 §7.2.3.4: a message may end with a final block (BFINAL). It ends
+                    // the deflate stream; what follows it in the message (padding, the tail) is
+                    // ignored, and the next message starts a fresh stream.
+                    self.decompressor = None;
+                    return Ok(());
+                }
+                // Done with this input once it is consumed and the output did not fill the chunk.
+                if consumed == input.len() && produced < chunk.len() {
+                    break;
+                }
+                if produced == 0 && (decompressor.total_in() - before_in) == 0 {
+                    // No progress on non-empty input: the stream is stuck.
+                    return Err(ProtocolError::InvalidCompressedData);
+                }
+            }
+        }
+        if is_final && self.receive.no_context_takeover {
+            self.decompressor = None;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(no_context_takeover: bool) -> Stream {
+        Stream {
+            window_bits: 15,
+            no_context_takeover,
+        }
+    }
+
+    /// A client's and a server's codec, each compressing the stream the other inflates.
+    fn pair(client: Stream, server: Stream) -> (Deflate, Deflate) {
+        (
+            Deflate::new(client, server, None),
+            Deflate::new(server, client, None),
+        )
+    }
+
+    fn default_pair() -> (Deflate, Deflate) {
+        pair(stream(false), stream(false))
+    }
+
+    #[test]
+    fn messages_round_trip_with_and_without_context_takeover() {
+        for config in [DeflateConfig::default(), DeflateConfig::low_memory()] {
+            let (mut client, mut server) = pair(
+                stream(config.client_no_context_takeover),
+                stream(config.server_no_context_takeover),
+            );
+            for message in [
+                &b"hello hello hello hello"[..],
+                b"",
+                &[7u8; 100_000],
+                b"hello hello",
+            ] {
+                let compressed = client.compress(message, true).to_vec();
+                assert!(!compressed.ends_with(&TAIL));
+                let mut out = BytesMut::new();
+                server
+                    .decompress(&compressed, true, &mut out, usize::MAX)
+                    .unwrap();
+                assert_eq!(&out[..], message);
+            }
+            assert_eq!(
+                client.compressor.is_none(),
+                config.client_no_context_takeover
+            );
+            assert_eq!(
+                server.decompressor.is_none(),
+                config.client_no_context_takeover
+            );
+        }
+    }
+
+    #[test]
+    fn rfc_7692_section_7_2_3_examples() {
+        let (_, mut server) = default_pair();
+        // §7.2.3.1: "Hello" compressed in one frame.
+        let mut out = BytesMut::new();
+        server
+            .decompress(
+                &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+                true,
+                &mut out,
+                100,
+            )
+            .unwrap();
+        assert_eq!(&out[..], b"Hello");
+        // §7.2.3.2: the same again, referencing the previous message (context takeover).
+        let mut out = BytesMut::new();
+        server
+            .decompress(&[0xf2, 0x00, 0x11, 0x00, 0x00], true, &mut out, 100)
+            .unwrap();
+        assert_eq!(&out[..], b"Hello");
+        // §7.2.3.3: no compression (a stored block), and the message split over two frames.
+        let (_, mut server) = default_pair();
+        let mut out = BytesMut::new();
+        server
+            .decompress(
+                &[0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65],
+                false,
+                &mut out,
+                100,
+            )
+            .unwrap();
+        server
+            .decompress(&[0x6c, 0x6c, 0x6f, 0x00], true, &mut out, 100)
+            .unwrap();
+        assert_eq!(&out[..], b"Hello");
+        // §7.2.3.4: a final block (BFINAL set) is allowed too.
+        let (_, mut server) = default_pair();
+        let mut out = BytesMut::new();
+        server
+            .decompress(
+                &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+                true,
+                &mut out,
+                100,
+            )
+            .unwrap();
+        assert_eq!(&out[..], b"Hello");
+    }
+
+    #[test]
+    fn a_small_bomb_stops_at_the_limit_without_holding_more() {
+        let mut client = Deflate::new(
+            stream(false),
+            stream(false),
+            Some(&DeflateConfig::default().level(9)),
+        );
+        let mut server = Deflate::new(stream(false), stream(false), None);
+        // 10 MiB of zeros in a few KiB.
+        let bomb = client.compress(&vec![0u8; 10 << 20], true).to_vec();
+        assert!(bomb.len() < 16 * 1024, "{}", bomb.len());
+        let mut out = BytesMut::new();
+        let limit = 1 << 20;
+        let error = server.decompress(&bomb, true, &mut out, limit).unwrap_err();
+        assert!(matches!(error, ProtocolError::MessageTooLarge { max, .. } if max == limit));
+        assert!(out.len() <= limit);
+        assert!(out.capacity() <= 2 * limit, "capacity {}", out.capacity());
+    }
+
+    #[test]
+    fn garbage_is_invalid_compressed_data() {
+        let (_, mut server) = default_pair();
+        let mut out = BytesMut::new();
+        assert_eq!(
+            server.decompress(&[0xff, 0xff, 0xff, 0xff], true, &mut out, 1000),
+            Err(ProtocolError::InvalidCompressedData)
+        );
+    }
+}
