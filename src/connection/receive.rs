@@ -138,6 +138,9 @@ impl Connection {
             return Err(error);
         }
         if !self.phase.reads_input() {
+            // Bytes a driver read into `receive_buffer` after the peer's Close or a failure (a
+            // lingering read, say) are discarded here, so the buffer cannot grow.
+            self.recv.clear();
             return Ok(None);
         }
         match self.decode() {
