@@ -341,7 +341,7 @@ pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
     if request.is_secure() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "wss:// needs a TLS stream; use WebSocket::client",
+            "wss:// needs TLS: the blocking adapter takes a TLS stream you set up, given to WebSocket::client (the `rustls` feature adds wss:// to the tokio adapter)",
         )
         .into());
     }

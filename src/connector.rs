@@ -181,7 +181,7 @@ impl Connector {
     ) -> Result<MaybeTlsStream, Error> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "wss:// needs the rustls feature (or a TLS stream given to WebSocket::client)",
+            "wss:// needs TLS: enable the `rustls` feature (or give a TLS stream to WebSocket::client)",
         )
         .into())
     }

@@ -214,7 +214,7 @@ pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Erro
     if request.is_secure() {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "wss:// needs a TLS stream; use WebSocket::client",
+            "wss:// needs TLS: enable the `rustls` feature and use rfc6455::tls::connect, or give a TLS stream to WebSocket::client",
         )
         .into());
     }
