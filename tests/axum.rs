@@ -3,6 +3,8 @@
 //! asks for, and `on_upgrade` running the connection.
 #![cfg(feature = "axum")]
 
+mod support;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -12,8 +14,9 @@ use axum::routing::get;
 use rfc6455::axum::WebSocketUpgrade;
 use rfc6455::handshake::{ClientRequest, Reject};
 use rfc6455::{Config, Error, Message};
+use support::tokio_listener;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// Echo, with the selected subprotocol announced in a first message.
 async fn echo(upgrade: WebSocketUpgrade) -> Response {
@@ -56,8 +59,7 @@ async fn server() -> SocketAddr {
         .route("/echo", get(echo))
         .route("/guarded", get(guarded))
         .with_state("http://good.example");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     addr
 }

@@ -2,13 +2,16 @@
 //! so that real time can be used.
 #![cfg(feature = "std")]
 
+mod support;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use rfc6455::Timeout;
 use rfc6455::blocking::WebSocket;
 use rfc6455::{Config, Error, Message};
+use support::{listener, ws_url};
 
 const HANDSHAKE: &[u8] =
     b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -16,8 +19,7 @@ const HANDSHAKE: &[u8] =
 
 #[test]
 fn a_silent_peer_is_pinged_then_dropped() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let server = std::thread::spawn(move || {
         let config = Config::default()
             .ping_interval(Some(Duration::from_millis(200)))
@@ -51,8 +53,8 @@ fn a_silent_peer_is_pinged_then_dropped() {
 
 #[test]
 fn a_peer_that_answers_pings_stays_connected() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = listener();
+    let url = ws_url(addr);
     let server = std::thread::spawn(move || {
         let config = Config::default()
             .ping_interval(Some(Duration::from_millis(100)))
@@ -94,8 +96,7 @@ fn a_peer_that_answers_pings_stays_connected() {
 
 #[test]
 fn blocking_accept_defaults_to_keepalive() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let server = std::thread::spawn(move || {
         let ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
         ws.connection().config().ping_interval

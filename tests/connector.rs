@@ -2,6 +2,8 @@
 //! keepalive, over real loopback sockets.
 #![cfg(feature = "tokio")]
 
+mod support;
+
 use std::time::Duration;
 
 use rfc6455::Timeout;
@@ -9,15 +11,16 @@ use rfc6455::connector::Connector;
 use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, Reject};
 use rfc6455::tokio::WebSocket;
 use rfc6455::{Config, Error, Message};
+use support::{tokio_listener, ws_url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// A server for one connection that admits only `Authorization: Bearer t0k` with a session
 /// cookie, sets a cookie of its own, and echoes one message.
 async fn authenticating_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let decide = |request: &rfc6455::handshake::Request| {
@@ -67,8 +70,8 @@ async fn a_refusal_hands_its_status_and_headers_to_the_caller() {
 
 #[tokio::test(start_paused = true)]
 async fn the_connect_timeout_bounds_a_server_that_never_answers() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     // Accepts the TCP connection, then says nothing.
     let server = tokio::spawn(async move { listener.accept().await.unwrap() });
     let start = Instant::now();
@@ -88,8 +91,8 @@ async fn the_connect_timeout_bounds_a_server_that_never_answers() {
 #[tokio::test]
 async fn the_adapters_default_to_keepalive_and_the_core_does_not() {
     assert_eq!(Config::default().ping_interval, None);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     let server = tokio::spawn(async move {
         let ws = WebSocket::accept(listener.accept().await.unwrap().0)
             .await
@@ -106,8 +109,7 @@ async fn the_adapters_default_to_keepalive_and_the_core_does_not() {
 
 #[tokio::test(start_paused = true)]
 async fn a_default_tokio_server_pings_a_silent_peer_after_20_s_and_drops_it_after_40() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         tcp.set_nodelay(true).unwrap();

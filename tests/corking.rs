@@ -2,13 +2,13 @@
 //! whatever input is pending; `feed` batches, so the echoes of messages that arrived together go
 //! out in one `write`.
 
-mod common;
+mod support;
 
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use rfc6455::{Config, Connection, Message, Role};
+use support::*;
 
 /// Sizes of the writes a stream saw, shared with the test.
 type Writes = Arc<Mutex<Vec<usize>>>;

@@ -1,9 +1,8 @@
 //! permessage-deflate (RFC 7692) through the connection and over loopback sockets.
 #![cfg(feature = "deflate")]
 
-mod common;
+mod support;
 
-use common::*;
 use proptest::prelude::*;
 use rfc6455::ConnectionError;
 use rfc6455::deflate::DeflateConfig;
@@ -11,9 +10,16 @@ use rfc6455::frame::{FrameHeader, Parse};
 use rfc6455::handshake::ExtensionOffer;
 use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role};
+use support::*;
 
 /// A client and a server that negotiated permessage-deflate with `config` on both sides.
-fn deflate_pair(config: DeflateConfig, max_message: usize) -> (Connection, Connection) {
+fn deflate_pair(config: DeflateConfig, max_message: usize) -> Pair {
+    let (client, server) = deflate_connections(config, max_message);
+    Pair::from_connections(client, server)
+}
+
+/// The two connections of [`deflate_pair`], for a test that plays one side by hand.
+fn deflate_connections(config: DeflateConfig, max_message: usize) -> (Connection, Connection) {
     let offers = ExtensionOffer::parse_list(config.offer().as_bytes()).unwrap();
     let server_params = negotiate(&offers, &config).unwrap();
     let answer = ExtensionOffer::parse_list(server_params.response().as_bytes()).unwrap();
@@ -36,10 +42,11 @@ fn first_header(bytes: &[u8]) -> FrameHeader {
 
 #[test]
 fn large_messages_are_compressed_with_rsv1_and_small_ones_are_not() {
-    let (mut client, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let mut pair = deflate_pair(DeflateConfig::default(), 1 << 20);
     let json = r#"{"type":"message","room":"lobby","payload":"hello"}"#.repeat(100);
-    client.send_text(&json).unwrap();
-    let wire = output(&mut client);
+    pair.client.send_text(&json).unwrap();
+    pair.step();
+    let wire = std::mem::take(&mut pair.to_server);
     assert!(first_header(&wire).rsv1, "compressed");
     assert!(
         wire.len() < json.len() / 5,
@@ -47,33 +54,35 @@ fn large_messages_are_compressed_with_rsv1_and_small_ones_are_not() {
         wire.len(),
         json.len()
     );
-    server.receive(&wire);
-    assert_eq!(drain(&mut server), vec![Ok(Message::text(json.as_str()))]);
+    assert_eq!(
+        pair.take_server_events(),
+        vec![Ok(Message::text(json.as_str()))]
+    );
 
-    client.send_text("tiny").unwrap();
-    let wire = output(&mut client);
+    pair.client.send_text("tiny").unwrap();
+    pair.step();
+    let wire = std::mem::take(&mut pair.to_server);
     assert!(!first_header(&wire).rsv1, "below the threshold");
     // The opt-out sends even a large message as it is.
-    client
+    pair.client
         .send_uncompressed(Message::text(json.as_str()))
         .unwrap();
-    let opted_out = output(&mut client);
-    assert!(!first_header(&opted_out).rsv1);
-    server.receive(&wire);
-    server.receive(&opted_out);
+    pair.step();
+    assert!(!first_header(&pair.to_server).rsv1);
     assert_eq!(
-        drain(&mut server),
+        pair.take_server_events(),
         vec![Ok(Message::text("tiny")), Ok(Message::text(json.as_str()))]
     );
 }
 
 #[test]
 fn a_compressed_message_sent_in_fragments_has_rsv1_on_the_first_frame_only() {
-    let (mut client, mut server) = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
-    client.send_binary_fragment(&[1; 3000], false).unwrap();
-    client.send_ping(b"between").unwrap();
-    client.send_binary_fragment(&[2; 3000], true).unwrap();
-    let wire = output(&mut client);
+    let mut pair = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
+    pair.client.send_binary_fragment(&[1; 3000], false).unwrap();
+    pair.client.send_ping(b"between").unwrap();
+    pair.client.send_binary_fragment(&[2; 3000], true).unwrap();
+    pair.drive();
+    let wire = std::mem::take(&mut pair.to_server);
     let mut rest = &wire[..];
     let mut rsv1 = Vec::new();
     while let Ok(Parse::Complete(header, len)) = FrameHeader::parse(rest) {
@@ -85,27 +94,31 @@ fn a_compressed_message_sent_in_fragments_has_rsv1_on_the_first_frame_only() {
         rsv1,
         vec![(Binary, true), (Ping, false), (Continuation, false)]
     );
-    server.receive(&wire);
     let mut expected = vec![1; 3000];
     expected.extend([2; 3000]);
     assert_eq!(
-        drain(&mut server),
+        pair.take_server_events(),
         vec![
             Ok(Message::Ping("between".into())),
             Ok(Message::binary(expected))
         ]
     );
+    // The automatic pong goes back uncompressed.
+    assert_eq!(
+        pair.take_frames_to_client(),
+        vec![(Pong, b"between".to_vec())]
+    );
 }
 
 #[test]
 fn rsv1_on_a_control_frame_or_continuation_fails() {
-    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let (_, mut server) = deflate_connections(DeflateConfig::default(), 1 << 20);
     assert_failing(
         &mut server,
         &client_frame(0xc9, b""),
         ProtocolError::ReservedBits,
     );
-    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let (_, mut server) = deflate_connections(DeflateConfig::default(), 1 << 20);
     let mut wire = client_frame(0x02, b"x");
     wire.extend(client_frame(0xc0, b"y"));
     assert_failing(&mut server, &wire, ProtocolError::ReservedBits);
@@ -115,13 +128,17 @@ fn rsv1_on_a_control_frame_or_continuation_fails() {
 fn a_compression_bomb_closes_with_1009_without_holding_more_than_the_limit() {
     // 10 MiB of zeros, compressed at the best level by the sender: a few KiB on the wire.
     let sender_config = DeflateConfig::default().level(9).threshold(0);
-    let (mut client, _) = deflate_pair(sender_config, 64 << 20);
-    client.send_binary(&vec![0; 10 << 20]).unwrap();
-    let bomb = output(&mut client);
-    assert!(bomb.len() < 16 * 1024, "{} bytes", bomb.len());
-    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
-    server.receive(&bomb);
-    let events = drain(&mut server);
+    let (client, _) = deflate_connections(sender_config, 64 << 20);
+    let (_, server) = deflate_connections(DeflateConfig::default(), 1 << 20);
+    let mut pair = Pair::from_connections(client, server);
+    pair.client.send_binary(&vec![0; 10 << 20]).unwrap();
+    pair.drive();
+    assert!(
+        pair.to_server.len() < 16 * 1024,
+        "{} bytes",
+        pair.to_server.len()
+    );
+    let events = pair.take_server_events();
     assert!(
         matches!(
             events[..],
@@ -131,15 +148,19 @@ fn a_compression_bomb_closes_with_1009_without_holding_more_than_the_limit() {
         ),
         "{events:?}"
     );
+    assert_eq!(pair.to_client, server_close(CloseCode::MESSAGE_TOO_BIG));
     assert_eq!(
-        output(&mut server),
-        server_close(CloseCode::MESSAGE_TOO_BIG)
+        pair.take_client_events(),
+        vec![Ok(Message::Close(Some(
+            rfc6455::CloseFrame::new(CloseCode::MESSAGE_TOO_BIG, "").unwrap()
+        )))],
+        "the sender learns why"
     );
 }
 
 #[test]
 fn corrupt_compressed_data_closes_with_1007() {
-    let (_, mut server) = deflate_pair(DeflateConfig::default(), 1 << 20);
+    let (_, mut server) = deflate_connections(DeflateConfig::default(), 1 << 20);
     assert_failing(
         &mut server,
         &client_frame(0xc2, &[0xff; 8]),
@@ -160,23 +181,20 @@ proptest! {
         chunk in 1usize..200,
     ) {
         let config = if low_memory { DeflateConfig::low_memory() } else { DeflateConfig::default() };
-        let (mut client, mut server) = deflate_pair(config.threshold(0), 1 << 20);
+        let mut pair = deflate_pair(config.threshold(0), 1 << 20);
+        pair.read_size = chunk;
         for message in &messages {
-            client.send(message.clone()).unwrap();
+            pair.client.send(message.clone()).unwrap();
         }
-        let wire = output(&mut client);
-        let mut received = Vec::new();
-        for piece in wire.chunks(chunk) {
-            server.receive(piece);
-            received.extend(drain(&mut server).into_iter().map(Result::unwrap));
-        }
+        pair.drive();
+        let received: Vec<_> = pair.take_server_events().into_iter().map(Result::unwrap).collect();
         prop_assert_eq!(received, messages.clone());
         // And back, server to client.
         for message in &messages {
-            server.send(message.clone()).unwrap();
+            pair.server.send(message.clone()).unwrap();
         }
-        client.receive(&output(&mut server));
-        let echoed: Vec<_> = drain(&mut client).into_iter().map(Result::unwrap).collect();
+        pair.drive();
+        let echoed: Vec<_> = pair.take_client_events().into_iter().map(Result::unwrap).collect();
         prop_assert_eq!(echoed, messages);
     }
 }
@@ -187,8 +205,8 @@ async fn tokio_client_and_server_negotiate_and_compress() {
     use futures_util::StreamExt;
     use rfc6455::tokio::WebSocket;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
         let config = Config::default().deflate(Some(DeflateConfig::default()));
@@ -212,10 +230,7 @@ async fn tokio_client_and_server_negotiate_and_compress() {
         }
     });
     let request = rfc6455::handshake::ClientRequest::new(&url).unwrap();
-    let stream =
-        tokio::net::TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
-            .await
-            .unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let config = Config::default().deflate(Some(DeflateConfig::default()));
     let (mut ws, response) = WebSocket::client(stream, &request, config).await.unwrap();
     assert_eq!(response.extensions()[0].name, "permessage-deflate");
@@ -230,32 +245,31 @@ async fn tokio_client_and_server_negotiate_and_compress() {
 
 #[test]
 fn prepared_messages_go_out_uncompressed_in_both_roles_and_decode() {
-    let (mut client, mut server) = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
+    let mut pair = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
     let prepared = rfc6455::PreparedMessage::text(&"broadcast ".repeat(50));
-    server.send_prepared(&prepared).unwrap();
-    let wire = output(&mut server);
+    pair.server.send_prepared(&prepared).unwrap();
+    pair.step();
+    let wire = std::mem::take(&mut pair.to_client);
     assert!(
         !first_header(&wire).rsv1,
         "sent as prepared, not compressed"
     );
     assert_eq!(wire, prepared.frame());
-    client.receive(&wire);
     assert_eq!(
-        client.poll_event().unwrap(),
-        Some(Message::text("broadcast ".repeat(50)))
+        pair.take_client_events(),
+        vec![Ok(Message::text("broadcast ".repeat(50)))]
     );
 
-    client.send_prepared(&prepared).unwrap();
-    let wire = output(&mut client);
-    let header = first_header(&wire);
+    pair.client.send_prepared(&prepared).unwrap();
+    pair.step();
+    let header = first_header(&pair.to_server);
     assert!(!header.rsv1);
     assert!(
         header.mask.is_some(),
         "a client masks even a prepared message"
     );
-    server.receive(&wire);
     assert_eq!(
-        server.poll_event().unwrap(),
-        Some(Message::text("broadcast ".repeat(50)))
+        pair.take_server_events(),
+        vec![Ok(Message::text("broadcast ".repeat(50)))]
     );
 }

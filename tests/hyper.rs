@@ -2,6 +2,8 @@
 //! raw sockets, over real loopback connections.
 #![cfg(feature = "hyper")]
 
+mod support;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
@@ -14,8 +16,9 @@ use hyper_util::rt::TokioIo;
 use rfc6455::handshake::{Accept, ClientRequest, Reject};
 use rfc6455::hyper::{Body, HyperWebSocket};
 use rfc6455::{CloseCode, Config, Error, Message};
+use support::tokio_listener;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// Echoes text and binary messages until the connection ends.
 async fn echo(mut ws: HyperWebSocket) {
@@ -57,8 +60,7 @@ async fn handle(
 
 /// A hyper 1.x HTTP/1.1 server with upgrades, serving `handle` on every connection.
 async fn hyper_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
@@ -240,8 +242,7 @@ async fn an_axum_router_serves_http_and_websocket_routes() {
     let app = Router::new()
         .route("/", get(|| async { "hello" }))
         .route("/ws", get(axum_ws));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let response = raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;

@@ -1,20 +1,23 @@
 //! The blocking adapter over real loopback sockets: std client against std server.
 
+mod support;
+
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rfc6455::blocking::{self, WebSocket};
 use rfc6455::{CloseCode, CloseFrame, Config, Error, Message, ProtocolError};
+use support::{listener, ws_url};
 
 /// Sizes that cross each payload-length encoding (7-bit, 16-bit, 64-bit) and a large message.
 const SIZES: [usize; 5] = [0, 125, 126, 64 * 1024, 16 << 20];
 
 /// Starts an echo server on a free port that serves one connection per call to accept.
 fn echo_server(config: Config) -> (String, thread::JoinHandle<Result<(), Error>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = listener();
+    let url = ws_url(addr);
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept()?;
         let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))?;
@@ -73,8 +76,8 @@ fn fragmented_sends_and_pings_arrive_whole() {
 
 #[test]
 fn a_close_from_the_server_is_seen_by_the_client_with_code_and_reason() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = listener();
+    let url = ws_url(addr);
     let server = thread::spawn(move || {
         let mut ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
         ws.close(CloseCode::GOING_AWAY, "shutting down").unwrap();
@@ -119,8 +122,7 @@ fn a_message_over_the_limit_closes_with_1009() {
 
 #[test]
 fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let server = thread::spawn(move || {
         let mut ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
         let started = Instant::now();
@@ -146,8 +148,7 @@ fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
 
 #[test]
 fn a_bad_handshake_is_answered_with_its_status() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let server = thread::spawn(move || WebSocket::accept(listener.accept().unwrap().0).map(|_| ()));
     let mut raw = TcpStream::connect(addr).unwrap();
     raw.write_all(
@@ -167,8 +168,7 @@ fn a_bad_handshake_is_answered_with_its_status() {
 
 #[test]
 fn a_non_blocking_stream_surfaces_would_block_without_losing_state() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let client = thread::spawn(move || {
         let mut raw = TcpStream::connect(addr).unwrap();
         raw.write_all(

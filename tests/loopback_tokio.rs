@@ -2,21 +2,24 @@
 //! blocking adapter.
 #![cfg(feature = "tokio")]
 
+mod support;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rfc6455::Timeout;
 use rfc6455::tokio::WebSocket;
 use rfc6455::{CloseCode, CloseFrame, Config, Error, Message, ProtocolError};
+use support::{listener, tokio_listener, ws_url};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const SIZES: [usize; 5] = [0, 125, 126, 64 * 1024, 16 << 20];
 
 /// A tokio echo server for one connection; returns its URL and how its loop ended.
 async fn echo_server(config: Config) -> (String, tokio::task::JoinHandle<Result<(), Error>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     let handle = tokio::spawn(async move {
         let (stream, _) = listener.accept().await?;
         let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default())).await?;
@@ -33,8 +36,8 @@ async fn echo_server(config: Config) -> (String, tokio::task::JoinHandle<Result<
 
 /// A blocking echo server on a thread.
 fn std_echo_server() -> (String, std::thread::JoinHandle<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = listener();
+    let url = ws_url(addr);
     let handle = std::thread::spawn(move || {
         let mut ws = rfc6455::blocking::WebSocket::accept(listener.accept().unwrap().0).unwrap();
         while let Ok(message) = ws.read() {
@@ -111,8 +114,8 @@ async fn std_client_against_tokio_server() {
 
 #[tokio::test]
 async fn the_server_closing_is_seen_by_the_client_with_code_and_reason() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     let server = tokio::spawn(async move {
         let mut ws = WebSocket::accept(listener.accept().await.unwrap().0)
             .await
@@ -186,8 +189,8 @@ async fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
 
 #[tokio::test]
 async fn cancelling_recv_in_select_loses_no_data() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     // The server sends 20 messages of 100 KiB each in small slow pieces, so that most of the
     // client's recv() calls are cancelled part-way through a frame.
     tokio::spawn(async move {
@@ -226,8 +229,8 @@ async fn cancelling_recv_in_select_loses_no_data() {
 
 #[tokio::test]
 async fn a_split_reader_answers_pings_while_the_writer_is_idle() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (listener, addr) = tokio_listener().await;
+    let url = ws_url(addr);
     let server = tokio::spawn(async move {
         let ws = WebSocket::accept(listener.accept().await.unwrap().0)
             .await
@@ -283,8 +286,7 @@ async fn sink_and_stream_work_like_tokio_tungstenite() {
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_stops_answering_pings_is_dropped_within_interval_plus_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {
         let config = Config::default()
             .ping_interval(Some(Duration::from_secs(20)))
@@ -324,8 +326,7 @@ async fn a_peer_that_stops_answering_pings_is_dropped_within_interval_plus_timeo
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {
         // The default configuration: no keepalive, only the close timers, which the adapter
         // starts when the closing handshake does.
@@ -359,8 +360,7 @@ async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout(
 
 #[tokio::test(start_paused = true)]
 async fn a_client_that_trickles_its_request_is_dropped_after_the_handshake_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {
         let stream = listener.accept().await.unwrap().0;
         let config = Config::default().handshake_timeout(Some(Duration::from_secs(5)));
@@ -408,8 +408,7 @@ async fn raw_client(addr: std::net::SocketAddr) -> TcpStream {
 
 /// A server for one connection that collects what it receives until its stream ends.
 async fn collecting_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<Vec<Message>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {
         let stream = listener.accept().await.unwrap().0;
         let mut ws = WebSocket::accept(stream).await.unwrap();

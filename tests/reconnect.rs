@@ -2,6 +2,8 @@
 //! with tokio's paused clock: the backoff sleeps take no real time and their lengths are exact.
 #![cfg(feature = "tokio")]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,6 +12,7 @@ use rfc6455::handshake::ClientRequest;
 use rfc6455::reconnect::{Backoff, ReconnectingClient};
 use rfc6455::tokio::WebSocket;
 use rfc6455::{CloseCode, Config, Error, Message};
+use support::tokio_listener;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -36,15 +39,15 @@ fn serve_once(listener: TcpListener, generation: u32) {
 
 /// A local address where nothing listens.
 async fn dead_addr() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap()
+    // The listener is dropped at once: the port was free, and nothing listens on it now.
+    let (_, addr) = tokio_listener().await;
+    addr
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_client_comes_back_after_a_restart_with_delays_inside_the_backoff() {
     const RESTART_AT_ATTEMPT: usize = 4;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     serve_once(listener, 1);
 
     let attempts = Arc::new(Mutex::new(Vec::<Instant>::new()));
@@ -145,8 +148,7 @@ async fn a_time_capped_client_starts_no_attempt_past_the_cap() {
 
 #[tokio::test]
 async fn close_stops_reconnecting() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut ws = WebSocket::accept(tcp).await.unwrap();
@@ -172,8 +174,7 @@ async fn close_stops_reconnecting() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failing_hook_counts_as_a_failed_attempt() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();

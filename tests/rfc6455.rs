@@ -1,13 +1,13 @@
 //! The connection's behaviour, grouped by the section of RFC 6455 that requires it.
 
-mod common;
+mod support;
 
-use common::*;
 use rfc6455::frame::{FrameHeader, Parse};
 use rfc6455::{
     CloseCode, CloseFrame, Config, Connection, Message, ProtocolError, Role, SendError, State,
 };
 use rfc6455::{ConnectionError, Transport};
+use support::*;
 
 mod section_5_1_masking {
     use super::*;

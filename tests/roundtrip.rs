@@ -1,12 +1,12 @@
 //! Property tests: whatever one role sends, the other receives unchanged, in any chunking; and no
 //! byte string makes either role panic or misreport an error.
 
-mod common;
+mod support;
 
-use common::*;
 use proptest::prelude::*;
 use rfc6455::Transport;
 use rfc6455::{CloseCode, Config, Connection, Message, Role};
+use support::*;
 
 /// One thing the application asks the sending side to do.
 #[derive(Debug, Clone)]

@@ -1,321 +1,422 @@
-//! Keepalive, idle and close timers driven by a fake clock, and send-buffer backpressure.
+//! Keepalive, idle, close and linger timers between a client and a server on a virtual clock
+//! (`support::Pair`), and send-buffer backpressure.
 
-mod common;
+mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::*;
-use rfc6455::frame::{FrameHeader, OpCode, Parse};
-use rfc6455::{CloseCode, Config, Connection, Message, ProtocolError, Role, State};
-use rfc6455::{ConnectionError, Timeout, Transport};
+use rfc6455::frame::OpCode;
+use rfc6455::{
+    CloseCode, CloseFrame, Config, Connection, ConnectionError, Message, ProtocolError, Role,
+    State, Timeout, Transport,
+};
+use support::*;
 
 const SECOND: Duration = Duration::from_secs(1);
 
-fn keepalive_server() -> (Connection, Instant) {
-    let config = Config::default()
+/// Keepalive: a Ping after 20 s of silence, given up on 10 s later.
+fn keepalive() -> Config {
+    Config::default()
         .ping_interval(Some(20 * SECOND))
-        .pong_timeout(10 * SECOND);
-    let mut server = Connection::new(Role::Server, config);
-    let start = Instant::now();
-    server.handle_timeout(start);
-    (server, start)
+        .pong_timeout(10 * SECOND)
 }
 
-/// The frames in a server's output, as (opcode, payload).
-fn frames(bytes: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    while let Ok(Parse::Complete(header, len)) = FrameHeader::parse(rest) {
-        let end = len + header.payload_len as usize;
-        out.push((header.opcode, rest[len..end].to_vec()));
-        rest = &rest[end..];
+/// A client that answers nothing by itself (no automatic pongs): whether it is silent is the
+/// test's to decide.
+fn silent() -> Config {
+    Config::default().auto_pong(false)
+}
+
+fn close_frame(code: CloseCode, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame::new(code, reason).unwrap()))
+}
+
+/// RFC 6455 §5.5.2–§5.5.3: the keepalive Ping and the Pong that answers it.
+mod keepalive {
+    use super::*;
+
+    #[test]
+    fn without_a_clock_no_timer_runs() {
+        let config = Config::default()
+            .ping_interval(Some(SECOND))
+            .idle_timeout(Some(SECOND));
+        let server = Connection::new(Role::Server, config);
+        assert_eq!(server.poll_timeout(), None);
+        assert!(server.timers_running(), "it would run, given a clock");
     }
-    out
-}
 
-#[test]
-fn without_a_clock_no_timer_runs() {
-    let config = Config::default()
-        .ping_interval(Some(SECOND))
-        .idle_timeout(Some(SECOND));
-    let server = Connection::new(Role::Server, config);
-    assert_eq!(server.poll_timeout(), None);
-}
+    #[test]
+    fn a_ping_goes_out_after_the_interval_of_silence_and_activity_postpones_it() {
+        let mut pair = Pair::new(Config::default(), keepalive());
+        let start = pair.now;
+        assert_eq!(pair.server.poll_timeout(), Some(start + 20 * SECOND));
+        // A message at 15 s moves the deadline to 35 s.
+        pair.now = start + 15 * SECOND;
+        pair.client.send_text("hi").unwrap();
+        pair.step();
+        assert_eq!(pair.take_server_events(), vec![Ok(Message::text("hi"))]);
+        assert_eq!(pair.server.poll_timeout(), Some(start + 35 * SECOND));
+        assert!(pair.take_frames_to_client().is_empty());
 
-#[test]
-fn a_ping_goes_out_after_the_interval_of_silence_and_activity_postpones_it() {
-    let (mut server, start) = keepalive_server();
-    assert_eq!(server.poll_timeout(), Some(start + 20 * SECOND));
-    // A message at 15 s moves the deadline to 35 s.
-    server.receive(&client_frame(0x81, b"hi"));
-    server.handle_timeout(start + 15 * SECOND);
-    assert_eq!(drain(&mut server), vec![Ok(Message::text("hi"))]);
-    server.handle_timeout(start + 15 * SECOND);
-    assert_eq!(server.poll_timeout(), Some(start + 35 * SECOND));
-    server.handle_timeout(start + 34 * SECOND);
-    assert!(output(&mut server).is_empty());
-    server.handle_timeout(start + 35 * SECOND);
-    let sent = frames(&output(&mut server));
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].0, OpCode::Ping);
-    // Now the pong deadline rules.
-    assert_eq!(server.poll_timeout(), Some(start + 45 * SECOND));
-    // The pong arrives 250 ms later; its round-trip time is measured at the tick after the read.
-    server.receive(&client_frame(0x8a, &sent[0].1));
-    server.handle_timeout(start + 35 * SECOND + Duration::from_millis(250));
-    assert!(matches!(drain(&mut server)[..], [Ok(Message::Pong(_))]));
-    assert_eq!(server.last_rtt(), Some(Duration::from_millis(250)));
-    server.handle_timeout(start + 36 * SECOND);
-    assert_eq!(
-        server.poll_timeout(),
-        Some(start + 35 * SECOND + Duration::from_millis(250) + 20 * SECOND),
-        "the drain after the tick is not new activity"
-    );
-    assert_eq!(server.state(), State::Open);
-}
-
-#[test]
-fn a_silent_peer_is_dropped_within_interval_plus_pong_timeout() {
-    let (mut server, start) = keepalive_server();
-    // Step the clock by whatever poll_timeout asks, as an event loop would.
-    let mut now = start;
-    while !matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ) {
-        now = server
-            .poll_timeout()
-            .expect("a timer runs while the peer is silent");
-        server.handle_timeout(now);
+        assert_eq!(pair.advance_to_next_deadline(), start + 35 * SECOND);
+        let sent = pair.take_frames_to_client();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, OpCode::Ping);
+        // Now the pong deadline rules.
+        assert_eq!(pair.server.poll_timeout(), Some(start + 45 * SECOND));
+        // The client's automatic pong arrives 250 ms later; its round-trip time is measured at
+        // the tick after the read.
+        pair.now += Duration::from_millis(250);
+        pair.step();
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Ok(Message::Pong(sent[0].1.clone().into()))]
+        );
+        assert_eq!(pair.server.last_rtt(), Some(Duration::from_millis(250)));
+        pair.now = start + 36 * SECOND;
+        pair.server.handle_timeout(pair.now);
+        assert_eq!(
+            pair.server.poll_timeout(),
+            Some(start + 35 * SECOND + Duration::from_millis(250) + 20 * SECOND),
+            "the drain after the tick is not new activity"
+        );
+        assert_eq!(pair.server.state(), State::Open);
     }
-    assert_eq!(now - start, 30 * SECOND, "ping_interval + pong_timeout");
-    assert_eq!(
-        server.poll_event(),
-        Err(ConnectionError::Timeout(Timeout::Keepalive))
-    );
-    let sent = frames(&output(&mut server));
-    assert_eq!(
-        sent.last().unwrap(),
-        &(OpCode::Close, b"\x03\xf3keepalive timeout".to_vec()),
-        "the Close says why, for the peer to show"
-    );
-    assert_eq!(server.poll_timeout(), None);
-}
 
-#[test]
-fn any_frame_counts_as_an_answer_to_a_keepalive_ping() {
-    let (mut server, start) = keepalive_server();
-    server.handle_timeout(start + 20 * SECOND);
-    server.receive(&client_frame(0x82, b"busy"));
-    server.handle_timeout(start + 29 * SECOND);
-    let _ = drain(&mut server);
-    server.handle_timeout(start + 31 * SECOND);
-    assert_eq!(server.state(), State::Open);
-    assert_eq!(server.poll_event(), Ok(None));
-}
-
-#[test]
-fn an_idle_connection_is_closed_with_1001() {
-    let config = Config::default().idle_timeout(Some(60 * SECOND));
-    let mut server = Connection::new(Role::Server, config);
-    let start = Instant::now();
-    server.handle_timeout(start);
-    assert_eq!(server.poll_timeout(), Some(start + 60 * SECOND));
-    server.handle_timeout(start + 60 * SECOND);
-    assert_eq!(
-        server.poll_event(),
-        Err(ConnectionError::Timeout(Timeout::Idle))
-    );
-    assert_eq!(
-        output(&mut server),
-        frame(0x88, b"\x03\xe9idle timeout", None)
-    );
-    assert!(matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-}
-
-#[test]
-fn a_peer_that_never_answers_our_close_is_given_up_on() {
-    let mut server = Connection::new(Role::Server, Config::default().close_timeout(5 * SECOND));
-    let start = Instant::now();
-    server.handle_timeout(start);
-    server.close(CloseCode::NORMAL, "").unwrap();
-    // The timer starts at the next tick; poll_timeout asks for that tick at once.
-    assert_eq!(server.poll_timeout(), Some(start));
-    server.handle_timeout(start + SECOND);
-    assert_eq!(server.poll_timeout(), Some(start + 6 * SECOND));
-    assert!(!matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-    server.handle_timeout(start + 6 * SECOND);
-    assert!(matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-    assert_eq!(
-        server.poll_event(),
-        Err(ConnectionError::Timeout(Timeout::Close))
-    );
-    assert_eq!(
-        ConnectionError::Timeout(Timeout::Close).close_code(),
-        CloseCode::ABNORMAL_CLOSURE
-    );
-}
-
-#[test]
-fn a_client_stops_waiting_for_the_server_to_end_the_transport() {
-    let mut client = Connection::with_mask_seed(Role::Client, Config::default(), SEED);
-    let start = Instant::now();
-    client.handle_timeout(start);
-    client.receive(&server_close(CloseCode::NORMAL));
-    assert!(matches!(drain(&mut client)[..], [Ok(Message::Close(_))]));
-    assert_eq!(client.state(), State::Closed);
-    assert!(
-        !matches!(
-            client.transport(),
-            Transport::ShutdownWrite | Transport::Release
-        ),
-        "waits for the server's EOF"
-    );
-    client.handle_timeout(start);
-    client.handle_timeout(start + 10 * SECOND);
-    assert!(matches!(
-        client.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-}
-
-/// A server that completed a closing handshake the client started, at `start`.
-fn server_after_closing_handshake(config: Config) -> (Connection, Instant) {
-    let mut server = Connection::new(Role::Server, config);
-    let start = Instant::now();
-    server.handle_timeout(start);
-    server.receive(&client_frame(0x88, &1000u16.to_be_bytes()));
-    assert!(matches!(drain(&mut server)[..], [Ok(Message::Close(_))]));
-    assert!(matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-    (server, start)
-}
-
-#[test]
-fn a_server_lingers_for_the_clients_fin_after_the_closing_handshake() {
-    let (mut server, start) = server_after_closing_handshake(Config::default());
-    assert!(
-        server.transport() != Transport::Release,
-        "waits for the client's FIN"
-    );
-    server.handle_timeout(start + SECOND);
-    // Late bytes are discarded, not buffered.
-    server.receive(&client_frame(0x82, &[0; 1000]));
-    assert_eq!(server.receive_buffer().len(), 0);
-    assert!(server.transport() != Transport::Release);
-    server.receive_eof();
-    assert!(
-        server.transport() == Transport::Release,
-        "the FIN ends the wait at once"
-    );
-    assert_eq!(server.poll_timeout(), None);
-}
-
-#[test]
-fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
-    let config = Config::default().close_linger(3 * SECOND);
-    let (mut server, start) = server_after_closing_handshake(config);
-    // Step the clock as an event loop would.
-    let mut now = start;
-    while server.transport() != Transport::Release {
-        now = server.poll_timeout().expect("the linger timer runs");
-        server.handle_timeout(now);
+    #[test]
+    fn a_peer_that_answers_pings_stays_connected() {
+        let mut pair = Pair::new(Config::default(), keepalive());
+        let start = pair.now;
+        for _ in 0..10 {
+            pair.advance_to_next_deadline();
+            pair.drive();
+        }
+        assert_eq!(pair.now - start, 200 * SECOND, "a ping every 20 s");
+        let pings = pair.take_frames_to_client();
+        assert_eq!(pings.len(), 10);
+        assert!(pings.iter().all(|(opcode, _)| *opcode == OpCode::Ping));
+        assert_eq!(pair.server.state(), State::Open);
+        assert_eq!(pair.server.last_rtt(), Some(Duration::ZERO));
+        assert!(
+            pair.take_server_events()
+                .iter()
+                .all(|event| matches!(event, Ok(Message::Pong(_))))
+        );
     }
-    assert_eq!(now - start, 3 * SECOND);
+
+    #[test]
+    fn a_silent_peer_is_dropped_within_interval_plus_pong_timeout() {
+        let mut pair = Pair::new(silent(), keepalive());
+        let start = pair.now;
+        // Step the clock by whatever poll_timeout asks, as an event loop would.
+        while !ends_transport(&pair.server) {
+            pair.advance_to_next_deadline();
+        }
+        assert_eq!(
+            pair.now - start,
+            30 * SECOND,
+            "ping_interval + pong_timeout"
+        );
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Err(ConnectionError::Timeout(Timeout::Keepalive))]
+        );
+        let sent = pair.take_frames_to_client();
+        assert_eq!(
+            sent.last().unwrap(),
+            &(
+                OpCode::Close,
+                close_payload(CloseCode::INTERNAL_ERROR, "keepalive timeout")
+            ),
+            "the Close says why, for the peer to show"
+        );
+        assert_eq!(
+            pair.take_client_events().last(),
+            Some(&Ok(close_frame(
+                CloseCode::INTERNAL_ERROR,
+                "keepalive timeout"
+            )))
+        );
+        assert_eq!(pair.server.poll_timeout(), None);
+    }
+
+    #[test]
+    fn any_frame_counts_as_an_answer_to_a_keepalive_ping() {
+        let mut pair = Pair::new(silent(), keepalive());
+        let start = pair.now;
+        assert_eq!(pair.advance_to_next_deadline(), start + 20 * SECOND);
+        assert_eq!(pair.take_frames_to_client()[0].0, OpCode::Ping);
+        // Not a pong, but a sign of life before the pong timeout (30 s).
+        pair.now = start + 29 * SECOND;
+        pair.client.send_binary(b"busy").unwrap();
+        pair.step();
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Ok(Message::binary(b"busy".to_vec()))]
+        );
+        assert_eq!(
+            pair.server.poll_timeout(),
+            Some(start + 49 * SECOND),
+            "the next ping is due an interval after the frame"
+        );
+        pair.now = start + 31 * SECOND;
+        pair.server.handle_timeout(pair.now);
+        pair.step();
+        assert_eq!(pair.server.state(), State::Open);
+        assert!(pair.take_server_events().is_empty());
+    }
 }
 
-#[test]
-fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
-    let (server, _) =
-        server_after_closing_handshake(Config::default().close_linger(Duration::ZERO));
-    assert!(server.transport() == Transport::Release);
+mod idle_timeout {
+    use super::*;
 
-    // A peer that stopped answering pings will not send a FIN either.
-    let (mut server, start) = keepalive_server();
-    server.handle_timeout(start + 20 * SECOND);
-    server.handle_timeout(start + 30 * SECOND);
-    assert_eq!(
-        server.poll_event(),
-        Err(ConnectionError::Timeout(Timeout::Keepalive))
-    );
-    assert!(server.transport() == Transport::Release);
+    #[test]
+    fn an_idle_connection_is_closed_with_1001() {
+        let mut pair = Pair::new(
+            Config::default(),
+            Config::default().idle_timeout(Some(60 * SECOND)),
+        );
+        let start = pair.now;
+        assert_eq!(pair.server.poll_timeout(), Some(start + 60 * SECOND));
+        assert_eq!(pair.advance_to_next_deadline(), start + 60 * SECOND);
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Err(ConnectionError::Timeout(Timeout::Idle))]
+        );
+        assert_eq!(pair.to_client, frame(0x88, b"\x03\xe9idle timeout", None));
+        assert_eq!(
+            pair.take_client_events(),
+            vec![Ok(close_frame(CloseCode::GOING_AWAY, "idle timeout"))]
+        );
+        assert!(ends_transport(&pair.server));
+    }
 }
 
-#[test]
-fn a_server_that_fails_the_connection_lingers_so_its_close_frame_arrives() {
-    let mut server = Connection::new(Role::Server, Config::default());
-    let start = Instant::now();
-    server.handle_timeout(start);
-    // An unmasked frame: a protocol error.
-    server.receive(b"\x81\x02hi");
-    assert_eq!(
-        server.poll_event(),
-        Err(ProtocolError::UnmaskedFrame.into())
-    );
-    assert!(matches!(
-        server.transport(),
-        Transport::ShutdownWrite | Transport::Release
-    ));
-    assert!(server.transport() != Transport::Release);
-    server.handle_timeout(start);
-    server.handle_timeout(start + 2 * SECOND);
-    assert!(
-        server.transport() == Transport::Release,
-        "the default linger is 2 s"
-    );
+/// RFC 6455 §7.1.1–§7.1.3: the closing handshake's timers, and who ends the transport.
+mod section_7_1_closing {
+    use super::*;
+
+    /// A pair whose client started and completed the closing handshake at `pair.now`.
+    fn after_closing_handshake(server_config: Config) -> Pair {
+        let mut pair = Pair::new(Config::default(), server_config);
+        pair.client.close(CloseCode::NORMAL, "").unwrap();
+        pair.drive();
+        assert!(matches!(
+            pair.take_server_events()[..],
+            [Ok(Message::Close(_))]
+        ));
+        assert!(matches!(
+            pair.take_client_events()[..],
+            [Ok(Message::Close(_))]
+        ));
+        pair
+    }
+
+    #[test]
+    fn a_completed_closing_handshake_ends_both_transports_and_every_timer() {
+        let mut pair = Pair::default_configs();
+        pair.client.close(CloseCode::NORMAL, "done").unwrap();
+        pair.end_transports();
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Ok(close_frame(CloseCode::NORMAL, "done"))]
+        );
+        // The echo carries the code, not the reason.
+        assert_eq!(
+            pair.take_client_events(),
+            vec![Ok(close_frame(CloseCode::NORMAL, ""))]
+        );
+        assert_eq!(pair.client.poll_timeout(), None);
+        assert_eq!(pair.server.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_peer_that_never_answers_our_close_is_given_up_on() {
+        let mut pair = Pair::new(
+            Config::default(),
+            Config::default().close_timeout(5 * SECOND),
+        );
+        let start = pair.now;
+        // The client vanished: nothing gets through any more.
+        pair.partitioned = true;
+        pair.server.close(CloseCode::NORMAL, "").unwrap();
+        // The timer starts at the next tick; poll_timeout asks for that tick at once.
+        assert_eq!(pair.server.poll_timeout(), Some(start));
+        pair.now = start + SECOND;
+        pair.server.handle_timeout(pair.now);
+        assert_eq!(pair.server.poll_timeout(), Some(start + 6 * SECOND));
+        assert_eq!(pair.server.transport(), Transport::Read);
+        assert_eq!(pair.advance_to_next_deadline(), start + 6 * SECOND);
+        assert_eq!(pair.server.transport(), Transport::Release);
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Err(ConnectionError::Timeout(Timeout::Close))]
+        );
+        assert_eq!(
+            pair.take_frames_to_client(),
+            vec![(OpCode::Close, close_payload(CloseCode::NORMAL, ""))],
+            "giving up sends nothing more"
+        );
+        assert_eq!(
+            ConnectionError::Timeout(Timeout::Close).close_code(),
+            CloseCode::ABNORMAL_CLOSURE
+        );
+    }
+
+    #[test]
+    fn a_client_stops_waiting_for_the_server_to_end_the_transport() {
+        let mut pair = Pair::default_configs();
+        let start = pair.now;
+        pair.server.close(CloseCode::NORMAL, "").unwrap();
+        pair.drive();
+        assert!(matches!(
+            pair.take_client_events()[..],
+            [Ok(Message::Close(_))]
+        ));
+        assert_eq!(pair.client.state(), State::Closed);
+        assert_eq!(
+            pair.client.transport(),
+            Transport::Read,
+            "waits for the server's EOF"
+        );
+        // This server's driver never closes its socket: only the client's timer ends the wait.
+        while pair.client.transport() != Transport::Release {
+            pair.advance_to_next_deadline();
+        }
+        assert_eq!(pair.now - start, Config::default().close_timeout);
+        assert_eq!(
+            pair.take_client_events(),
+            vec![Err(ConnectionError::Timeout(Timeout::Close))]
+        );
+    }
+
+    #[test]
+    fn a_server_lingers_for_the_clients_fin_after_the_closing_handshake() {
+        let mut pair = after_closing_handshake(Config::default());
+        assert_eq!(
+            pair.server.transport(),
+            Transport::ShutdownWrite,
+            "shuts down its side and waits for the client's FIN"
+        );
+        pair.now += SECOND;
+        pair.server.handle_timeout(pair.now);
+        // Late bytes are discarded, not buffered.
+        pair.server.receive(&client_frame(0x82, &[0; 1000]));
+        assert_eq!(pair.server.receive_buffer().len(), 0);
+        assert_eq!(pair.server.transport(), Transport::ShutdownWrite);
+        // The server's FIN reaches the client, which ends its side in turn.
+        assert!(pair.eof_to_client());
+        assert_eq!(pair.client.transport(), Transport::Release);
+        assert!(pair.eof_to_server());
+        assert_eq!(
+            pair.server.transport(),
+            Transport::Release,
+            "the FIN ends the wait at once"
+        );
+        assert_eq!(pair.server.poll_timeout(), None);
+        assert!(pair.take_server_events().is_empty());
+        assert!(pair.take_client_events().is_empty());
+    }
+
+    #[test]
+    fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
+        let mut pair = after_closing_handshake(Config::default().close_linger(3 * SECOND));
+        let start = pair.now;
+        // The client's FIN is never delivered.
+        while pair.server.transport() != Transport::Release {
+            pair.advance_to_next_deadline();
+        }
+        assert_eq!(pair.now - start, 3 * SECOND);
+        assert!(pair.take_server_events().is_empty(), "not an error");
+    }
+
+    #[test]
+    fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
+        let pair = after_closing_handshake(Config::default().close_linger(Duration::ZERO));
+        assert_eq!(pair.server.transport(), Transport::Release);
+
+        // A peer that stopped answering pings will not send a FIN either.
+        let mut pair = Pair::new(silent(), keepalive());
+        while !ends_transport(&pair.server) {
+            pair.advance_to_next_deadline();
+        }
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Err(ConnectionError::Timeout(Timeout::Keepalive))]
+        );
+        assert_eq!(pair.server.transport(), Transport::Release);
+    }
+
+    #[test]
+    fn a_server_that_fails_the_connection_lingers_so_its_close_frame_arrives() {
+        let mut pair = Pair::default_configs();
+        let start = pair.now;
+        // A client that does not mask: a protocol error.
+        pair.server.receive(b"\x81\x02hi");
+        pair.step();
+        assert_eq!(
+            pair.take_server_events(),
+            vec![Err(ProtocolError::UnmaskedFrame.into())]
+        );
+        assert_eq!(pair.server.transport(), Transport::ShutdownWrite);
+        pair.drive();
+        assert_eq!(
+            pair.take_client_events(),
+            vec![Ok(close_frame(CloseCode::PROTOCOL_ERROR, ""))],
+            "the client learns why"
+        );
+        // Its FIN never comes.
+        while pair.server.transport() != Transport::Release {
+            pair.advance_to_next_deadline();
+        }
+        assert_eq!(pair.now - start, 2 * SECOND, "the default linger is 2 s");
+    }
 }
 
-#[test]
-fn past_the_high_water_mark_reading_pauses_but_sends_are_accepted() {
-    let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(1000));
-    let payload = [0u8; 300];
-    for _ in 0..3 {
+mod backpressure {
+    use super::*;
+
+    #[test]
+    fn past_the_high_water_mark_reading_pauses_but_sends_are_accepted() {
+        let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(1000));
+        let payload = [0u8; 300];
+        for _ in 0..3 {
+            server.send_binary(&payload).unwrap();
+            assert_eq!(server.transport(), Transport::Read, "below the mark");
+        }
         server.send_binary(&payload).unwrap();
-        assert_eq!(server.transport(), Transport::Read, "below the mark");
+        assert_eq!(server.pending_transmit(), 4 * 304);
+        assert_eq!(server.transport(), Transport::PauseReading);
+        // The application's own sends are its to bound: never refused for the buffer's size, so
+        // the echo of a second large message in one batch cannot fail.
+        assert_eq!(server.send_binary(&payload), Ok(()));
+        assert_eq!(server.send_ping(b""), Ok(()));
+        let n = server.pending_transmit();
+        server.advance_transmit(n);
+        assert_eq!(server.transport(), Transport::Read);
+        assert_eq!(server.close(CloseCode::NORMAL, ""), Ok(()));
     }
-    server.send_binary(&payload).unwrap();
-    assert_eq!(server.pending_transmit(), 4 * 304);
-    assert_eq!(server.transport(), Transport::PauseReading);
-    // The application's own sends are its to bound: never refused for the buffer's size, so the
-    // echo of a second large message in one batch cannot fail.
-    assert_eq!(server.send_binary(&payload), Ok(()));
-    assert_eq!(server.send_ping(b""), Ok(()));
-    let n = server.pending_transmit();
-    server.advance_transmit(n);
-    assert_eq!(server.transport(), Transport::Read);
-    assert_eq!(server.close(CloseCode::NORMAL, ""), Ok(()));
-}
 
-#[test]
-fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
-    let limit = 4096;
-    let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(limit));
-    let ping = client_frame(0x89, &[0xaa; 125]);
-    let chunk: Vec<u8> = ping.iter().copied().cycle().take(16 * 1024).collect();
-    // An adapter reads only while the connection wants input, and never writes here: the peer
-    // does not read.
-    let mut reads = 0;
-    while (server.transport() != Transport::PauseReading) && reads < 1000 {
-        server.receive(&chunk);
-        let _ = drain(&mut server);
-        reads += 1;
+    #[test]
+    fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
+        let limit = 4096;
+        let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(limit));
+        let ping = client_frame(0x89, &[0xaa; 125]);
+        let chunk: Vec<u8> = ping.iter().copied().cycle().take(16 * 1024).collect();
+        // An adapter reads only while the connection wants input, and never writes here: the
+        // peer does not read.
+        let mut reads = 0;
+        while (server.transport() != Transport::PauseReading) && reads < 1000 {
+            server.receive(&chunk);
+            let _ = drain(&mut server);
+            reads += 1;
+        }
+        assert!(reads < 1000, "reading stopped");
+        let buffered = server.pending_transmit();
+        // At most the mark plus the pongs for one read's worth of pings.
+        assert!(
+            buffered <= limit + 16 * 1024 * 127 / 131 + 127,
+            "{buffered}"
+        );
     }
-    assert!(reads < 1000, "reading stopped");
-    let buffered = server.pending_transmit();
-    // At most the mark plus the pongs for one read's worth of pings.
-    assert!(
-        buffered <= limit + 16 * 1024 * 127 / 131 + 127,
-        "{buffered}"
-    );
 }

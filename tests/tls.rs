@@ -1,12 +1,14 @@
 //! `wss://` through tokio-rustls over real loopback sockets, with a certificate made at test time.
 #![cfg(feature = "rustls")]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rfc6455::{CloseCode, Config, Error, Message};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::TcpListener;
+use support::tokio_listener;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
@@ -40,8 +42,7 @@ async fn wss_echo_server(
         .with_single_cert(vec![cert], key)
         .unwrap();
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = tokio_listener().await;
     let (sni_tx, sni_rx) = oneshot::channel();
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();

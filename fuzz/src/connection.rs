@@ -23,11 +23,13 @@
 //! Op `at` is the chunk index before which the op runs (ops with `at` past the last chunk run
 //! after all input).
 
+use std::io::{self, IoSlice, Write};
 use std::time::{Duration, Instant};
 
 use rfc6455::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, Parse};
 use rfc6455::{
-    CloseCode, CloseFrame, Config, Connection, Message, ProtocolError, Role, SendError, State,
+    CloseCode, CloseFrame, Config, Connection, ConnectionError, Message, ProtocolError, Role,
+    SendError, State, Timeout, Transport,
 };
 
 use crate::Cursor;
@@ -286,14 +288,69 @@ fn single_frame(bytes: &[u8], role: Role, what: &str) -> OutFrame {
     frames.pop().unwrap()
 }
 
+/// Reads all pending output through `transmit_chunks`, which consumes nothing, and checks that
+/// the runs it hands out are the whole of `pending_transmit()`.
+fn pending_output(conn: &Connection) -> Vec<u8> {
+    let mut slices = [IoSlice::new(&[]); 16];
+    let filled = conn.transmit_chunks(&mut slices);
+    assert!(
+        slices[..filled].iter().all(|run| !run.is_empty()),
+        "transmit_chunks handed out an empty run"
+    );
+    let bytes: Vec<u8> = slices[..filled]
+        .iter()
+        .flat_map(|run| run.iter().copied())
+        .collect();
+    assert_eq!(
+        bytes.len(),
+        conn.pending_transmit(),
+        "transmit_chunks and pending_transmit disagree"
+    );
+    bytes
+}
+
+/// A non-blocking transport that takes `budget` bytes in all, then answers `WouldBlock`.
+struct Trickle {
+    budget: usize,
+    written: Vec<u8>,
+}
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if self.budget == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(self.budget);
+            self.written.extend_from_slice(&buf[..take]);
+            self.budget -= take;
+            n += take;
+            if self.budget == 0 {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// How output is taken from the connection after each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WriteMode {
-    /// `advance_transmit(all)`.
+    /// `poll_transmit` into a `Vec`.
     All,
     /// `take_transmit()`.
     Take,
-    /// `advance_transmit(n)` with n the current chunk size: a slow writer.
+    /// A slow writer that takes the current chunk size: `advance_transmit(n)` for odd sizes,
+    /// `write_transmit` into a transport that then blocks for even ones.
     Partial,
     /// Never write: everything stays queued.
     Never,
@@ -306,6 +363,50 @@ enum Kind {
     Binary,
 }
 
+/// The lifecycle the crate documents (`Transport`, `Connection::handle_timeout`), followed from
+/// what the harness did and saw: `transport()` must agree with it after every step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// Our Close went out; the close timer runs from the first tick after it.
+    Closing {
+        since: Option<Instant>,
+    },
+    /// A client after the closing handshake, waiting for the server to end the transport, at
+    /// most the close timeout from the first tick.
+    AwaitingEof {
+        since: Option<Instant>,
+    },
+    /// The write side is to be shut down; the linger runs from the first tick.
+    Lingering {
+        since: Option<Instant>,
+    },
+    Closed,
+}
+
+impl Phase {
+    fn state(self) -> State {
+        match self {
+            Phase::Open => State::Open,
+            Phase::Closing { .. } => State::Closing,
+            Phase::AwaitingEof { .. } | Phase::Lingering { .. } | Phase::Closed => State::Closed,
+        }
+    }
+}
+
+/// The payload of the Close frame a timer sends when it gives up on the peer.
+fn timer_close(timeout: Timeout) -> Vec<u8> {
+    let (code, reason) = match timeout {
+        Timeout::Keepalive => (CloseCode::INTERNAL_ERROR, "keepalive timeout"),
+        Timeout::Idle => (CloseCode::GOING_AWAY, "idle timeout"),
+        other => panic!("{other:?} sends no Close"),
+    };
+    assert_eq!(ConnectionError::Timeout(timeout).close_code(), code);
+    let mut payload = code.0.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason.as_bytes());
+    payload
+}
+
 struct Harness {
     conn: Connection,
     role: Role,
@@ -314,25 +415,27 @@ struct Harness {
     read_buffer: bool,
     /// Everything the connection emitted, in order.
     out: Vec<u8>,
-    /// A copy of `bytes_to_send()` as last seen.
+    /// A copy of the pending output as last seen.
     pending: Vec<u8>,
     /// Bytes fed so far.
     fed: usize,
     errors: usize,
     eof: bool,
     close_received: bool,
-    /// The state the connection should be in.
-    state: State,
+    /// Where the connection should be in its life.
+    phase: Phase,
     /// The fragmented message we are sending, if any.
     sending: Option<Kind>,
     /// The virtual clock: when the run started, and now.
     start: Instant,
     now: Instant,
-    /// The error a timer queued for the next `poll_event`, if any.
-    timer_error: Option<ProtocolError>,
+    /// Whether `handle_timeout` was called yet (timers are off until then).
+    ticked: bool,
+    /// The timeout a timer queued for the next `poll_event`, if any.
+    timer_error: Option<Timeout>,
     /// Every event and the error, for the comparison with the reference model.
     events: Vec<Message>,
-    error: Option<ProtocolError>,
+    error: Option<ConnectionError>,
 }
 
 impl Harness {
@@ -348,6 +451,8 @@ impl Harness {
         assert_eq!(conn.role(), role);
         assert_eq!(conn.config(), &config);
         assert_eq!(conn.state(), State::Open);
+        assert_eq!(conn.transport(), Transport::Read);
+        assert_eq!(conn.poll_timeout(), None, "a deadline before any tick");
         Self {
             conn,
             role,
@@ -360,20 +465,56 @@ impl Harness {
             errors: 0,
             eof: false,
             close_received: false,
-            state: State::Open,
+            phase: Phase::Open,
             sending: None,
             start,
             now: start,
+            ticked: false,
             timer_error: None,
             events: Vec::new(),
             error: None,
         }
     }
 
+    fn state(&self) -> State {
+        self.phase.state()
+    }
+
+    /// The phase after the closing handshake in the server role, or after a failure: linger
+    /// for the peer's end of the stream unless it already came or lingering is off.
+    fn end_transport(&self) -> Phase {
+        if self.eof || self.config.close_linger.is_zero() {
+            Phase::Closed
+        } else {
+            Phase::Lingering { since: None }
+        }
+    }
+
+    /// `transport()` is what the documented lifecycle says: release once closed, shut down the
+    /// write side while lingering, otherwise keep reading unless the send buffer is at its
+    /// high-water mark.
+    fn check_transport(&self) {
+        let expected = match self.phase {
+            Phase::Closed => Transport::Release,
+            Phase::Lingering { .. } => Transport::ShutdownWrite,
+            _ if self.pending.len() >= self.config.max_send_buffer => Transport::PauseReading,
+            _ => Transport::Read,
+        };
+        assert_eq!(
+            self.conn.transport(),
+            expected,
+            "in {:?} with {} bytes queued (high-water mark {})",
+            self.phase,
+            self.pending.len(),
+            self.config.max_send_buffer
+        );
+        assert_eq!(self.conn.state(), self.state());
+    }
+
     /// Returns what the last call appended to the output, after checking nothing already queued
     /// was changed.
     fn new_output(&mut self) -> Vec<u8> {
-        let now = self.conn.bytes_to_send();
+        let now = pending_output(&self.conn);
         assert!(
             now.starts_with(&self.pending),
             "queued output was modified: {:x?} -> {now:x?}",
@@ -381,7 +522,7 @@ impl Harness {
         );
         let fresh = now[self.pending.len()..].to_vec();
         self.out.extend_from_slice(&fresh);
-        self.pending = now.to_vec();
+        self.pending = now;
         fresh
     }
 
@@ -389,8 +530,11 @@ impl Harness {
     fn write_output(&mut self, chunk: usize) {
         match self.write {
             WriteMode::All => {
-                let n = self.pending.len();
-                self.conn.advance_transmit(n);
+                let mut out = b"kept".to_vec();
+                let n = self.conn.poll_transmit(&mut out);
+                assert_eq!(n, self.pending.len(), "poll_transmit's count");
+                assert_eq!(&out[..4], b"kept", "poll_transmit appends");
+                assert_eq!(&out[4..], &self.pending[..]);
                 self.pending.clear();
             }
             WriteMode::Take => {
@@ -398,18 +542,33 @@ impl Harness {
                 assert_eq!(&taken[..], &self.pending[..]);
                 self.pending.clear();
             }
-            WriteMode::Partial => {
-                // Also more than is queued: advance_sent clamps.
+            WriteMode::Partial if chunk % 2 == 1 => {
+                // Also more than is queued: advance_transmit clamps.
                 self.conn.advance_transmit(chunk);
                 self.pending.drain(..chunk.min(self.pending.len()));
             }
+            WriteMode::Partial => {
+                let mut transport = Trickle {
+                    budget: chunk,
+                    written: Vec::new(),
+                };
+                let result = self.conn.write_transmit(&mut transport);
+                let taken = transport.written.len();
+                assert_eq!(taken, chunk.min(self.pending.len()));
+                assert_eq!(transport.written[..], self.pending[..taken]);
+                match result {
+                    Ok(()) => assert_eq!(taken, self.pending.len(), "Ok with output left"),
+                    Err(error) => {
+                        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+                        assert!(taken < self.pending.len(), "WouldBlock with nothing left");
+                    }
+                }
+                self.pending.drain(..taken);
+            }
             WriteMode::Never => {}
         }
-        assert_eq!(self.conn.bytes_to_send(), &self.pending[..]);
-        assert_eq!(
-            self.conn.wants_read(),
-            self.pending.len() < self.config.max_send_buffer
-        );
+        assert_eq!(pending_output(&self.conn), self.pending);
+        self.check_transport();
     }
 
     fn feed(&mut self, chunk: &[u8]) {
@@ -442,20 +601,20 @@ impl Harness {
         loop {
             calls += 1;
             // Each message consumes at least 2 bytes; an endless stream of events is a bug.
-            assert!(calls <= self.fed + 3, "next_event keeps returning events");
+            assert!(calls <= self.fed + 3, "poll_event keeps returning events");
             let state_before = self.conn.state();
-            assert_eq!(state_before, self.state);
+            assert_eq!(state_before, self.state());
             let pending_input = self.conn.has_pending_input();
             let buffered_before = self.conn.receive_buffer().len();
             let result = self.conn.poll_event();
             let fresh = self.new_output();
-            crate::trace!("next_event -> {result:?}, output {fresh:x?}");
+            crate::trace!("poll_event -> {result:?}, output {fresh:x?}");
             if pending_input {
-                let progressed =
-                    !matches!(result, Ok(None)) || self.conn.receive_buffer().len() < buffered_before;
+                let progressed = !matches!(result, Ok(None))
+                    || self.conn.receive_buffer().len() < buffered_before;
                 assert!(
                     progressed,
-                    "has_pending_input() but next_event made no progress"
+                    "has_pending_input() but poll_event made no progress"
                 );
             } else {
                 assert!(
@@ -490,8 +649,14 @@ impl Harness {
         if self.errors > 0 || (self.close_received && self.role == Role::Server) {
             assert_eq!(self.conn.poll_event(), Ok(None));
             assert!(self.new_output().is_empty());
-            assert_eq!(self.conn.receive_buffer().len(), 0);
+        }
+        if !matches!(self.phase, Phase::Open | Phase::Closing { .. }) {
+            // Input after the peer's Close or a failure is dropped by the next call that
+            // decodes, also when it was appended to `receive_buffer()` directly: a driver that
+            // reads while lingering must not accumulate it.
+            assert_eq!(self.conn.receive_buffer().len(), 0, "in {:?}", self.phase);
             assert!(!self.conn.has_pending_input());
+            assert_eq!(self.conn.frame_bytes_missing(), 0);
         }
     }
 
@@ -565,62 +730,74 @@ impl Harness {
                     assert!(fresh.is_empty(), "second close sent");
                 }
                 self.close_received = true;
-                self.state = State::Closed;
-                assert_eq!(self.conn.state(), State::Closed);
+                // §7.1.1: the server closes the TCP connection first; the client waits for it.
+                self.phase = match self.role {
+                    Role::Server => self.end_transport(),
+                    Role::Client if self.eof => Phase::Closed,
+                    Role::Client => Phase::AwaitingEof { since: None },
+                };
             }
         }
-        assert_eq!(self.conn.state(), self.state);
+        self.check_transport();
     }
 
-    fn check_error(&mut self, error: &ProtocolError, state_before: State, fresh: &[u8]) {
+    fn check_error(&mut self, error: &ConnectionError, state_before: State, fresh: &[u8]) {
         self.errors += 1;
         assert_eq!(self.errors, 1, "a second error: {error:?}");
         self.error = Some(error.clone());
         // After a clean closing handshake only the close timer can still report (a client
         // waiting for the server to end the transport).
         assert!(
-            !self.close_received || *error == ProtocolError::CloseTimeout,
+            !self.close_received || *error == ConnectionError::Timeout(Timeout::Close),
             "error {error:?} after the peer's close"
         );
         let code = error.close_code();
         if let Some(expected) = self.timer_error.take() {
             // A timer fired: its Close (if any) went out from handle_timeout already.
-            assert_eq!(*error, expected, "the timer's error");
-            assert!(fresh.is_empty(), "{error:?} queued output in next_event");
+            assert_eq!(
+                *error,
+                ConnectionError::Timeout(expected),
+                "the timer's error"
+            );
+            assert!(fresh.is_empty(), "{error:?} queued output in poll_event");
             assert_eq!(state_before, State::Closed);
-        } else if *error == ProtocolError::UnexpectedEof {
-            assert!(self.eof, "UnexpectedEof without receive_eof");
-            assert_eq!(code, CloseCode::ABNORMAL_CLOSURE);
-            assert!(fresh.is_empty(), "a frame sent at end of input: {fresh:x?}");
+            assert_eq!(self.phase, Phase::Closed);
         } else {
-            assert!(
-                !matches!(
-                    error,
-                    ProtocolError::PongTimeout
-                        | ProtocolError::IdleTimeout
-                        | ProtocolError::CloseTimeout
-                ),
-                "{error:?} without a timer firing"
-            );
-            assert!(code.is_sendable(), "{error:?} maps to unsendable {code:?}");
-            assert!(
-                [1002, 1007, 1009].contains(&code.0),
-                "{error:?} maps to {code:?}"
-            );
-            if state_before == State::Open {
-                // §7.1.7: fail the connection with a Close frame carrying the code, and no
-                // internal details in the reason.
-                let close = single_frame(fresh, self.role, "failing close");
-                assert_eq!(close.header.opcode, OpCode::Close);
-                assert_eq!(close.payload, code.0.to_be_bytes(), "for {error:?}");
-            } else {
-                assert!(fresh.is_empty(), "second close sent on {error:?}");
+            match error {
+                ConnectionError::TransportEnded => {
+                    assert!(self.eof, "TransportEnded without receive_eof");
+                    assert_eq!(code, CloseCode::ABNORMAL_CLOSURE);
+                    assert!(fresh.is_empty(), "a frame sent at end of input: {fresh:x?}");
+                    self.phase = Phase::Closed;
+                }
+                ConnectionError::Protocol(protocol) => {
+                    assert!(code.is_sendable(), "{error:?} maps to unsendable {code:?}");
+                    assert!(
+                        [1002, 1007, 1009].contains(&code.0),
+                        "{error:?} maps to {code:?}"
+                    );
+                    assert_eq!(code, protocol.close_code());
+                    if state_before == State::Open {
+                        // §7.1.7: fail the connection with a Close frame carrying the code, and
+                        // no internal details in the reason.
+                        let close = single_frame(fresh, self.role, "failing close");
+                        assert_eq!(close.header.opcode, OpCode::Close);
+                        assert_eq!(close.payload, code.0.to_be_bytes(), "for {error:?}");
+                    } else {
+                        assert!(fresh.is_empty(), "second close sent on {error:?}");
+                    }
+                    self.check_error_kind(protocol);
+                    self.phase = self.end_transport();
+                }
+                other => panic!("{other:?} without a timer firing"),
             }
         }
-        self.check_error_kind(error);
-        self.state = State::Closed;
         assert_eq!(self.conn.state(), State::Closed);
-        assert!(self.conn.should_close_transport());
+        assert!(matches!(
+            self.conn.transport(),
+            Transport::ShutdownWrite | Transport::Release
+        ));
+        self.check_transport();
     }
 
     /// Limits errors agree with the configured limits.
@@ -645,15 +822,11 @@ impl Harness {
         }
     }
 
-    /// What `check_open` should answer: the state first, then the send buffer's high-water mark.
+    /// What `check_open` should answer: only the state decides, never the send buffer's size
+    /// (reading pauses instead, see `check_transport`).
     fn expect_open(&self) -> Result<(), SendError> {
-        if self.state != State::Open {
+        if self.state() != State::Open {
             Err(SendError::Closed)
-        } else if self.pending.len() >= self.config.max_send_buffer {
-            Err(SendError::BufferFull {
-                buffered: self.pending.len(),
-                limit: self.config.max_send_buffer,
-            })
         } else {
             Ok(())
         }
@@ -672,7 +845,7 @@ impl Harness {
             self.pending.len()
         );
         let state_before = self.conn.state();
-        assert_eq!(state_before, self.state);
+        assert_eq!(state_before, self.state());
         match kind % 10 {
             0 => {
                 let text = op_text(arg);
@@ -711,8 +884,7 @@ impl Harness {
             4 => {
                 let code = CloseCode(OP_CLOSE_CODES[usize::from(arg) % OP_CLOSE_CODES.len()]);
                 let reason = "r".repeat(usize::from(arg / 12) * 6);
-                // Closing is not subject to the send buffer's limit: it is how to get out.
-                let expected = if self.state != State::Open {
+                let expected = if self.state() != State::Open {
                     Err(SendError::Closed)
                 } else if !code.is_sendable() {
                     Err(SendError::InvalidCloseCode(code))
@@ -730,7 +902,7 @@ impl Harness {
                     let mut payload = Vec::new();
                     CloseFrame::new(code, reason).unwrap().encode(&mut payload);
                     assert_eq!(frame.payload, payload);
-                    self.state = State::Closing;
+                    self.phase = Phase::Closing { since: None };
                 } else {
                     assert!(fresh.is_empty());
                 }
@@ -768,7 +940,7 @@ impl Harness {
                 }
             }
             7 => {
-                let open = self.state == State::Open;
+                let open = self.state() == State::Open;
                 let result = self.conn.send(Message::Close(None));
                 let fresh = self.new_output();
                 if open {
@@ -776,7 +948,7 @@ impl Harness {
                     let frame = single_frame(&fresh, self.role, "empty close");
                     assert_eq!(frame.header.opcode, OpCode::Close);
                     assert!(frame.payload.is_empty());
-                    self.state = State::Closing;
+                    self.phase = Phase::Closing { since: None };
                 } else {
                     assert_eq!(result, Err(SendError::Closed));
                     assert!(fresh.is_empty());
@@ -801,7 +973,7 @@ impl Harness {
                 }
             }
         }
-        assert_eq!(self.conn.state(), self.state);
+        self.check_transport();
     }
 
     /// What sending a whole message should answer.
@@ -833,30 +1005,32 @@ impl Harness {
 
     /// Advances the virtual clock by `step`, calls `handle_timeout`, and checks what fired.
     ///
-    /// A timer may queue keepalive Pings while open, or fail the connection: PongTimeout (Close
-    /// 1011) or IdleTimeout (Close 1001) from Open; CloseTimeout (nothing sent) while waiting
-    /// for the peer to finish closing, or for a client, for the server to end the transport. The
-    /// error itself comes from the next `poll_event`.
+    /// While open, a timer may queue keepalive Pings or give up on the peer: Keepalive (Close
+    /// 1011 "keepalive timeout") or Idle (Close 1001 "idle timeout"). The close timer gives up,
+    /// sending nothing, exactly `close_timeout` after the first tick that saw our Close (or, for
+    /// a client, the end of the closing handshake); the linger ends exactly `close_linger` after
+    /// the first tick that saw it start. The timeout itself comes from the next `poll_event`.
     fn tick(&mut self, step: Duration) {
         self.now += step;
+        self.ticked = true;
         let mut rounds = 0;
         loop {
             rounds += 1;
-            let state_before = self.conn.state();
-            assert_eq!(state_before, self.state);
-            let closing_before = self.conn.should_close_transport();
+            let phase_before = self.phase;
+            let state_before = phase_before.state();
+            assert_eq!(self.conn.state(), state_before);
             let quiet_before = self.errors > 0 || self.timer_error.is_some();
             self.conn.handle_timeout(self.now);
             let fresh = self.new_output();
             crate::trace!(
-                "handle_timeout(+{:?}) -> {:?}, output {fresh:x?}, poll_timeout {:?}",
+                "handle_timeout(+{:?}) -> {:?} {:?}, output {fresh:x?}, poll_timeout {:?}",
                 self.now - self.start,
                 self.conn.state(),
+                self.conn.transport(),
                 self.conn
                     .poll_timeout()
                     .map(|t| t.saturating_duration_since(self.start))
             );
-            let state_after = self.conn.state();
             let frames = parse_output(&fresh, self.role);
             let mut closes = Vec::new();
             for frame in frames {
@@ -877,40 +1051,65 @@ impl Harness {
                     other => panic!("handle_timeout sent {other:?}"),
                 }
             }
-            let gave_up = !closing_before && self.conn.should_close_transport();
-            if state_after != state_before || gave_up {
-                assert_eq!(
-                    state_after,
-                    State::Closed,
-                    "a timer moved {state_before:?} to {state_after:?}"
-                );
-                assert!(!quiet_before, "a timer fired after the connection failed");
-                let error = match (state_before, closes.as_slice()) {
-                    (State::Open, [close]) if close[..] == 1011u16.to_be_bytes() => {
-                        assert!(self.config.ping_interval.is_some());
-                        ProtocolError::PongTimeout
+            let close_timer = |since: Option<Instant>, now: Instant| {
+                let since = since.unwrap_or(now);
+                (since, now >= since + self.config.close_timeout)
+            };
+            match phase_before {
+                Phase::Open if self.conn.state() != State::Open => {
+                    assert_eq!(
+                        self.conn.state(),
+                        State::Closed,
+                        "a timer moved Open to {:?}",
+                        self.conn.state()
+                    );
+                    assert!(!quiet_before, "a timer fired after the connection failed");
+                    let timeout = match closes.as_slice() {
+                        [close] if *close == timer_close(Timeout::Keepalive) => {
+                            assert!(self.config.ping_interval.is_some());
+                            Timeout::Keepalive
+                        }
+                        [close] if *close == timer_close(Timeout::Idle) => {
+                            assert!(self.config.idle_timeout.is_some());
+                            Timeout::Idle
+                        }
+                        other => panic!("unexpected timer close {other:x?}"),
+                    };
+                    self.timer_error = Some(timeout);
+                    self.phase = Phase::Closed;
+                }
+                Phase::Closing { since } | Phase::AwaitingEof { since } => {
+                    let (since, expired) = close_timer(since, self.now);
+                    if expired {
+                        assert!(!quiet_before, "the close timer fired after a failure");
+                        self.timer_error = Some(Timeout::Close);
+                        self.phase = Phase::Closed;
+                    } else if matches!(phase_before, Phase::Closing { .. }) {
+                        self.phase = Phase::Closing { since: Some(since) };
+                    } else {
+                        self.phase = Phase::AwaitingEof { since: Some(since) };
                     }
-                    (State::Open, [close]) if close[..] == 1001u16.to_be_bytes() => {
-                        assert!(self.config.idle_timeout.is_some());
-                        ProtocolError::IdleTimeout
-                    }
-                    (State::Closing, []) => ProtocolError::CloseTimeout,
-                    // A client that finished the closing handshake stops waiting for the server
-                    // to end the transport.
-                    (State::Closed, []) if self.role == Role::Client && self.close_received => {
-                        ProtocolError::CloseTimeout
-                    }
-                    other => panic!("unexpected timer transition {other:?}"),
-                };
-                self.timer_error = Some(error);
-                self.state = State::Closed;
-                assert!(self.conn.should_close_transport());
-            } else {
+                }
+                Phase::Lingering { since } => {
+                    let since = since.unwrap_or(self.now);
+                    self.phase = if self.now >= since + self.config.close_linger {
+                        Phase::Closed
+                    } else {
+                        Phase::Lingering { since: Some(since) }
+                    };
+                }
+                Phase::Open | Phase::Closed => {}
+            }
+            if !(phase_before == Phase::Open && self.phase == Phase::Closed) {
+                // Only keepalive and idle say why they give up; the close timer has nobody to
+                // tell, and the linger sent its Close long ago.
                 assert!(
                     closes.is_empty(),
-                    "a close frame from a timer without a transition"
+                    "a close frame from {phase_before:?} to {:?}",
+                    self.phase
                 );
             }
+            self.check_transport();
             // No busy loop: a deadline at or before now means handle_timeout(now) acts.
             match self.conn.poll_timeout() {
                 Some(deadline) if deadline <= self.now => {
@@ -923,35 +1122,38 @@ impl Harness {
                 _ => break,
             }
         }
-        if self.conn.is_terminated() {
-            assert_eq!(
+        // A deadline exactly when a timer runs, so that a driver may skip the clock otherwise.
+        assert_eq!(
+            self.conn.timers_running(),
+            self.conn.poll_timeout().is_some(),
+            "timers_running() and poll_timeout() disagree in {:?}",
+            self.phase
+        );
+        match self.conn.transport() {
+            Transport::Release => assert_eq!(
                 self.conn.poll_timeout(),
                 None,
                 "timers still run once the transport may be released"
-            );
-        } else if self.conn.should_close_transport() {
-            // Only the linger for the peer's end of stream may still run, and it is bounded.
-            if let Some(deadline) = self.conn.poll_timeout() {
-                assert!(
-                    deadline <= self.now + self.conn.config().close_linger,
-                    "the linger ends within close_linger"
-                );
+            ),
+            Transport::ShutdownWrite => {
+                // Only the linger for the peer's end of stream may still run, and it is bounded.
+                if let Some(deadline) = self.conn.poll_timeout() {
+                    assert!(
+                        deadline <= self.now + self.conn.config().close_linger,
+                        "the linger ends within close_linger"
+                    );
+                }
             }
+            Transport::Read | Transport::PauseReading => {}
         }
     }
 
     /// The events and error match the reference model's reading of the whole stream.
     fn compare_with_model(&self, wire: &[u8]) {
         let (events, outcome) = crate::model::expected(self.role, &self.config, wire);
-        let timer = matches!(
-            self.error,
-            Some(
-                ProtocolError::PongTimeout
-                    | ProtocolError::IdleTimeout
-                    | ProtocolError::CloseTimeout
-            )
-        );
-        if timer && !(self.error == Some(ProtocolError::CloseTimeout) && self.close_received) {
+        let close_timeout = self.error == Some(ConnectionError::Timeout(Timeout::Close));
+        let timer = matches!(self.error, Some(ConnectionError::Timeout(_)));
+        if timer && !(close_timeout && self.close_received) {
             // A timer failed the connection and decoding stopped: a prefix of the model's events.
             assert!(
                 events.starts_with(&self.events),
@@ -966,18 +1168,22 @@ impl Harness {
         );
         match outcome {
             crate::model::Outcome::Error(expected) => {
-                assert_eq!(self.error.as_ref(), Some(&expected), "the model fails here");
+                assert_eq!(
+                    self.error,
+                    Some(ConnectionError::Protocol(expected)),
+                    "the model fails here"
+                );
             }
             crate::model::Outcome::Closed => {
                 assert!(self.close_received);
                 assert!(
-                    self.error.is_none() || self.error == Some(ProtocolError::CloseTimeout),
+                    self.error.is_none() || close_timeout,
                     "{:?} after a clean close",
                     self.error
                 );
             }
             crate::model::Outcome::End => {
-                let expected = self.eof.then_some(ProtocolError::UnexpectedEof);
+                let expected = self.eof.then_some(ConnectionError::TransportEnded);
                 assert_eq!(
                     self.error, expected,
                     "the model sees no error in the stream"
@@ -1015,9 +1221,21 @@ impl Harness {
             }
             assert!(count <= frames.len());
         }
+        // §7.1.1: the server ends the transport after the closing handshake, the client waits
+        // for it to; a failure or the end of the stream ends it on either side.
         let expected_close = self.conn.state() == State::Closed
             && (self.errors > 0 || self.eof || self.role == Role::Server);
-        assert_eq!(self.conn.should_close_transport(), expected_close);
+        assert_eq!(
+            matches!(
+                self.conn.transport(),
+                Transport::ShutdownWrite | Transport::Release
+            ),
+            expected_close,
+            "{:?} at the end in {:?}",
+            self.conn.transport(),
+            self.phase
+        );
+        self.check_transport();
     }
 }
 
@@ -1076,6 +1294,13 @@ pub fn check(role: Role, data: &[u8]) {
     if input.flags & FLAG_EOF != 0 {
         harness.eof = true;
         harness.conn.receive_eof();
+        if matches!(
+            harness.phase,
+            Phase::AwaitingEof { .. } | Phase::Lingering { .. }
+        ) {
+            // What the phase waited for came: nothing is left to wait for.
+            harness.phase = Phase::Closed;
+        }
         let had_error = harness.errors > 0;
         harness.drain();
         if !had_error && !harness.close_received {
@@ -1083,8 +1308,10 @@ pub fn check(role: Role, data: &[u8]) {
             // the transport ended without a closing handshake.
             assert_eq!(harness.errors, 1, "end of input went unreported");
         }
+        // Whatever came before, the end of the stream leaves nothing to wait for.
         assert_eq!(harness.conn.state(), State::Closed);
-        assert!(harness.conn.should_close_transport());
+        assert_eq!(harness.conn.transport(), Transport::Release);
+        harness.check_transport();
     }
     harness.compare_with_model(&wire);
     harness.finish();

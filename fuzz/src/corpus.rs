@@ -348,9 +348,9 @@ fn connection(out: &mut Vec<Seed>, role: Role) {
     timed.max_send_buffer = 64;
     timed.ops = vec![
         [0, 1, 40],   // a long text: fills the small send buffer
-        [2, 2, 3],    // a ping: refused, the buffer is full
+        [2, 2, 3],    // a ping: queued all the same; reading pauses instead
         [8, 255, 12], // after the input, 1.2 s of silence: a keepalive ping
-        [8, 255, 6],  // 0.6 s more without an answer: PongTimeout, Close 1011
+        [8, 255, 6],  // 0.6 s more without an answer: Close 1011 "keepalive timeout"
     ];
     push(out, target, "timers-and-backpressure", timed.encode());
     let mut closing = conn_input(FLAG_AUTO_PONG, 255, vec![]);

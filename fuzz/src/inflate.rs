@@ -7,9 +7,9 @@
 //! (undecodable), 1009 (too big) or 1002, with that Close frame queued.
 
 use rfc6455::deflate::DeflateConfig;
-use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::frame::{FrameHeader, OpCode};
 use rfc6455::handshake::ExtensionOffer;
+use rfc6455::handshake::deflate::{accept_response, negotiate};
 use rfc6455::{CloseCode, Config, Connection, Message, Role, apply_mask};
 
 /// Runs one input.
@@ -73,7 +73,7 @@ pub fn check(data: &[u8]) {
                     .contains(&code),
                     "{error:?} closes with {code}"
                 );
-                let out = server.bytes_to_send();
+                let out = server.take_transmit();
                 assert!(
                     out.ends_with(&code.0.to_be_bytes()),
                     "the Close with {code} is queued: {out:?}"

@@ -14,6 +14,8 @@ pub mod frame_header;
 pub mod handshake;
 pub mod inflate;
 pub mod mask;
+/// The reference decoder, shared with the crate's integration tests.
+#[path = "../../tests/support/model.rs"]
 pub mod model;
 
 /// Whether `RFC6455_FUZZ_TRACE` is set: the harnesses then print each step to stderr, to make a

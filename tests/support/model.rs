@@ -1,7 +1,10 @@
-//! A reference decoder for the connection targets: from the complete peer byte stream, the events
-//! and the first error a `Connection` must produce, written straight from RFC 6455 and the crate's
-//! documented order of checks, sharing no code with the crate beyond `FrameHeader::parse` (which
-//! the `frame_header` target checks on its own).
+//! A reference decoder: from the complete peer byte stream, the events and the first error a
+//! `Connection` must produce, written straight from RFC 6455 and the crate's documented order of
+//! checks, sharing no code with the crate beyond `FrameHeader::parse` (which the `frame_header`
+//! fuzz target checks on its own).
+//!
+//! Shared by the integration tests (`mod support;`) and the fuzz crate's connection targets
+//! (included by path), so that both judge `Connection` by the same reading of the RFC.
 //!
 //! Chunking does not change the answer: every byte of the stream is delivered and drained, and
 //! UTF-8 errors are caught as soon as the bytes that make them arrive (the crate's documented
@@ -13,7 +16,7 @@ use rfc6455::{CloseCode, CloseFrame, Config, Message, ProtocolError, Role};
 
 /// How the stream ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The connection must fail with this error after the events.
     Error(ProtocolError),
     /// The last event is the peer's Close; later bytes are ignored.
@@ -23,7 +26,7 @@ pub enum Outcome {
 }
 
 /// The events and outcome a connection in `role` with `config` must produce from `wire`.
-pub fn expected(role: Role, config: &Config, wire: &[u8]) -> (Vec<Message>, Outcome) {
+pub(crate) fn expected(role: Role, config: &Config, wire: &[u8]) -> (Vec<Message>, Outcome) {
     let mut events = Vec::new();
     let outcome = run(role, config, wire, &mut events);
     (events, outcome)
