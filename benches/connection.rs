@@ -66,9 +66,9 @@ fn connection(c: &mut Criterion) {
             let mut server = Connection::new(Role::Server, Config::default());
             group.bench_function(format!("decode_{kind}"), |b| {
                 b.iter(|| {
-                    server.receive(black_box(&wire));
+                    server.handle_input(black_box(&wire));
                     let mut received = 0;
-                    while let Some(message) = server.poll_event().expect("valid frames") {
+                    while let Some(message) = server.poll_recv().expect("valid frames") {
                         debug_assert!(matches!(message, Message::Text(_) | Message::Binary(_)));
                         received += black_box(message).len();
                     }

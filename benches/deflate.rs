@@ -77,8 +77,8 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_function("decompress", |b| {
             b.iter(|| {
-                client.receive(black_box(&frame));
-                black_box(client.poll_event().unwrap().unwrap());
+                client.handle_input(black_box(&frame));
+                black_box(client.poll_recv().unwrap().unwrap());
             })
         });
         group.finish();

@@ -36,7 +36,7 @@ fn server(c: &mut Criterion) {
         b.iter(|| {
             let mut handshake = ServerHandshake::new();
             let request = handshake
-                .receive(black_box(REQUEST))
+                .handle_input(black_box(REQUEST))
                 .expect("a valid request")
                 .expect("a complete request");
             request
@@ -67,7 +67,7 @@ fn client(c: &mut Criterion) {
             || ClientHandshake::new(&request).expect("a valid request"),
             |mut handshake| {
                 handshake
-                    .receive(black_box(response))
+                    .handle_input(black_box(response))
                     .expect("a valid response")
                     .expect("a complete response")
             },

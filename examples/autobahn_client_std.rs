@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut ws = connect(&format!("{base}/updateReports?agent={AGENT}"))?;
     ws.close(CloseCode::NORMAL, "")?;
-    while ws.read().is_ok() {}
+    while ws.recv().is_ok() {}
     Ok(())
 }
 
@@ -51,7 +51,7 @@ fn case_count(base: &str) -> Result<u32, Box<dyn std::error::Error>> {
     let mut ws = connect(&format!("{base}/getCaseCount"))?;
     let mut count = None;
     loop {
-        match ws.read() {
+        match ws.recv() {
             Ok(Message::Text(text)) => count = Some(text.as_str().trim().parse()?),
             Ok(_) => {}
             Err(Error::Closed) => break,
@@ -64,7 +64,7 @@ fn case_count(base: &str) -> Result<u32, Box<dyn std::error::Error>> {
 fn run_case(url: &str) -> Result<(), Error> {
     let mut ws = connect(url)?;
     loop {
-        let message = ws.read()?;
+        let message = ws.recv()?;
         if message.is_text() || message.is_binary() {
             ws.feed(message)?;
         }

@@ -35,7 +35,7 @@ fn serve(stream: TcpStream) -> Result<(), Error> {
     ));
     let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))?;
     loop {
-        let message = ws.read()?;
+        let message = ws.recv()?;
         if message.is_text() || message.is_binary() {
             ws.feed(message)?; // batched: one write per burst of input
         }

@@ -366,7 +366,7 @@ impl Step {
     }
 }
 
-/// Checks what the adapter's `recv`/`read` returned against an expectation step.
+/// Checks what the adapter's `recv` returned against an expectation step.
 fn check(step: &Step, received: Result<Message, Error>) -> Result<(), String> {
     match (step, received) {
         (Step::Expect(expected), Ok(got)) if *expected == got => Ok(()),
@@ -535,7 +535,7 @@ mod std_client {
             .map_err(|error| format!("{}: set_read_timeout: {error}", script.path))?;
         for (index, step) in script.steps.iter().enumerate() {
             if step.is_expectation() {
-                check(step, ws.read())
+                check(step, ws.recv())
             } else {
                 perform(&mut ws, step).map_err(|error| format!("send failed: {error}"))
             }

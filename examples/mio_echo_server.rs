@@ -382,9 +382,9 @@ impl Conn {
         let handshake = match &mut self.stage {
             Stage::Open(ws) => {
                 if data.is_empty() {
-                    ws.receive_eof();
+                    ws.handle_eof();
                 } else {
-                    ws.receive(data);
+                    ws.handle_input(data);
                 }
                 // Keepalive and idle timers, when configured, count this as activity.
                 if ws.timers_running() {
@@ -397,7 +397,7 @@ impl Conn {
         if data.is_empty() {
             return false;
         }
-        let request = match handshake.receive(data) {
+        let request = match handshake.handle_input(data) {
             Ok(Some(request)) => request,
             Ok(None) => return true,
             Err(error) => {
@@ -428,7 +428,7 @@ impl Conn {
         loop {
             // On a protocol error the core has queued the Close that fails the connection, and
             // `transport()` says how to end it.
-            while let Ok(Some(message)) = ws.poll_event() {
+            while let Ok(Some(message)) = ws.poll_recv() {
                 if message.is_text() || message.is_binary() {
                     // It fails only once our Close is queued; `transport()` ends the connection.
                     let _ = ws.send(message);
@@ -491,7 +491,7 @@ impl Conn {
     /// decoding its bytes, and ten thousand idle connections would each keep one.
     fn release_receive_buffer(&mut self) {
         if let Stage::Open(ws) = &mut self.stage {
-            let buf = ws.receive_buffer();
+            let buf = ws.input_buffer();
             if buf.is_empty() && buf.capacity() > 0 {
                 *buf = BytesMut::new();
             }

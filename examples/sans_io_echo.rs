@@ -38,7 +38,7 @@ pub fn serve(listener: TcpListener) -> Result<(), Box<dyn std::error::Error>> {
     let mut handshake = ServerHandshake::new();
     let request = loop {
         let n = tcp.read(&mut buf)?;
-        if let Some(request) = handshake.receive(&buf[..n])? {
+        if let Some(request) = handshake.handle_input(&buf[..n])? {
             break request;
         }
     };
@@ -46,11 +46,11 @@ pub fn serve(listener: TcpListener) -> Result<(), Box<dyn std::error::Error>> {
 
     // The connection: bytes in, events out; messages in, bytes out.
     let mut ws = Connection::new(Role::Server, Config::default());
-    ws.receive(&handshake.take_leftover());
+    ws.handle_input(&handshake.take_leftover());
     loop {
         // 1. Events until none. On a protocol error the core has queued the Close frame that
         //    fails the connection, and transport() says to end it.
-        while let Ok(Some(message)) = ws.poll_event() {
+        while let Ok(Some(message)) = ws.poll_recv() {
             if let Message::Text(_) | Message::Binary(_) = message {
                 ws.send(message)?; // pings and closes are answered by the core itself
             }
@@ -63,8 +63,8 @@ pub fn serve(listener: TcpListener) -> Result<(), Box<dyn std::error::Error>> {
             Transport::ShutdownWrite | Transport::Release => break,
         }
         match tcp.read(&mut buf)? {
-            0 => ws.receive_eof(),
-            n => ws.receive(&buf[..n]),
+            0 => ws.handle_eof(),
+            n => ws.handle_input(&buf[..n]),
         }
     }
     Ok(())

@@ -42,7 +42,7 @@ use axum_core::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
 
 use crate::config::Config;
-use crate::handshake::{Accept, Reject, Request};
+use crate::handshake::{Accept, Reject, UpgradeRequest};
 use crate::hyper::{HyperWebSocket, Refusal, accept_validated};
 
 /// A validated WebSocket upgrade request, extracted from an axum request's head.
@@ -51,7 +51,7 @@ use crate::hyper::{HyperWebSocket, Refusal, accept_validated};
 #[must_use = "return `on_upgrade`'s response from the handler, or the client waits for nothing"]
 #[derive(Debug)]
 pub struct WebSocketUpgrade {
-    request: Request,
+    request: UpgradeRequest,
     on_upgrade: OnUpgrade,
     config: Arc<Config>,
     protocol: Option<String>,
@@ -69,7 +69,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
         *head.uri_mut() = parts.uri.clone();
         *head.version_mut() = parts.version;
         *head.headers_mut() = parts.headers.clone();
-        let request = Request::from_http(&head).map_err(Refusal::invalid)?;
+        let request = UpgradeRequest::from_http(&head).map_err(Refusal::invalid)?;
         // hyper leaves the connection's upgrade handle in the request's extensions; without it
         // (not a hyper HTTP/1.1 server, or taken already) there is nothing to upgrade.
         let on_upgrade = parts
@@ -87,7 +87,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
 
 impl WebSocketUpgrade {
     /// The validated request: path, query, headers, `Origin`, offered subprotocols.
-    pub fn request(&self) -> &Request {
+    pub fn request(&self) -> &UpgradeRequest {
         &self.request
     }
 
@@ -137,7 +137,7 @@ impl WebSocketUpgrade {
     /// use rfc6455::handshake::Reject;
     ///
     /// async fn chat(upgrade: WebSocketUpgrade) -> Response {
-    ///     let same_origin = |request: &rfc6455::handshake::Request| match request.origin() {
+    ///     let same_origin = |request: &rfc6455::handshake::UpgradeRequest| match request.origin() {
     ///         Some("https://chat.example") => Ok(()),
     ///         _ => Err(Reject::new(403).body("foreign origin")),
     ///     };
@@ -149,7 +149,7 @@ impl WebSocketUpgrade {
     /// ```
     pub fn check<F>(self, check: F) -> Result<Self, Refusal>
     where
-        F: FnOnce(&Request) -> Result<(), Reject>,
+        F: FnOnce(&UpgradeRequest) -> Result<(), Reject>,
     {
         check(&self.request).map_err(Refusal::rejected)?;
         Ok(self)

@@ -7,9 +7,9 @@
 //!
 //! When [`send`](WebSocket::send) returns, the frame has been written to the stream and the
 //! stream flushed. Batching is explicit: [`feed`](WebSocket::feed) queues a message, and what is
-//! queued is written in one `write` when [`read`](WebSocket::read) finds no whole frame buffered
+//! queued is written in one `write` when [`recv`](WebSocket::recv) finds no whole frame buffered
 //! and must wait for the stream, once [`CORK_LIMIT`] bytes are queued, or on
-//! [`flush`](WebSocket::flush) and [`close`](WebSocket::close). The batched echo loop, `read` a
+//! [`flush`](WebSocket::flush) and [`close`](WebSocket::close). The batched echo loop, `recv` a
 //! message then `feed` it, therefore costs one `write` per batch of messages that arrived
 //! together.
 #![forbid(unsafe_code)]
@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::connection::{Connection, State, Transport};
 use crate::handshake::offer_extensions;
 use crate::handshake::{
-    Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
+    Accept, ClientHandshake, ClientRequest, Reject, ServerHandshake, UpgradeRequest,
+    UpgradeResponse,
 };
 use crate::io_error::Error;
 use crate::message::Message;
@@ -55,7 +56,7 @@ thread_local! {
 /// for stream in listener.incoming() {
 ///     let mut ws = WebSocket::accept(stream?)?;
 ///     loop {
-///         match ws.read() {
+///         match ws.recv() {
 ///             Ok(msg) if msg.is_text() || msg.is_binary() => ws.send(msg)?,
 ///             Ok(_) => {}                                   // pings are answered for us
 ///             Err(rfc6455::Error::Closed) => break,       // clean close
@@ -78,11 +79,11 @@ impl<S: Read + Write> WebSocket<S> {
         Self { stream, conn }
     }
 
-    /// Performs the server side of the opening handshake with [`Config::for_adapters`],
+    /// Performs the server side of the opening handshake with [`Config::default`],
     /// accepting any valid request without a subprotocol. Its keepalive runs only under
-    /// [`read_timed`](Self::read_timed).
+    /// [`recv_timed`](Self::recv_timed).
     pub fn accept(stream: S) -> Result<Self, Error> {
-        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default()))
+        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default()))
     }
 
     /// Performs the server side of the opening handshake; `decide` sees the validated request and
@@ -96,7 +97,7 @@ impl<S: Read + Write> WebSocket<S> {
         decide: F,
     ) -> Result<Self, Error>
     where
-        F: FnOnce(&Request) -> Result<Accept, Reject>,
+        F: FnOnce(&UpgradeRequest) -> Result<Accept, Reject>,
     {
         let config = config.into();
         let mut handshake = ServerHandshake::new();
@@ -106,7 +107,7 @@ impl<S: Read + Write> WebSocket<S> {
             if n == 0 {
                 return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
             }
-            match handshake.receive(&buf[..n]) {
+            match handshake.handle_input(&buf[..n]) {
                 Ok(Some(request)) => break request,
                 Ok(None) => {}
                 Err(error) => {
@@ -136,7 +137,7 @@ impl<S: Read + Write> WebSocket<S> {
         mut stream: S,
         request: &ClientRequest,
         config: impl Into<Arc<Config>>,
-    ) -> Result<(Self, Response), Error> {
+    ) -> Result<(Self, UpgradeResponse), Error> {
         let config = config.into();
         let request = offer_extensions(request, &config);
         let mut handshake = ClientHandshake::new(&request)?;
@@ -147,7 +148,7 @@ impl<S: Read + Write> WebSocket<S> {
             if n == 0 {
                 return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
             }
-            if let Some(response) = handshake.receive(&buf[..n])? {
+            if let Some(response) = handshake.handle_input(&buf[..n])? {
                 break response;
             }
         };
@@ -166,9 +167,9 @@ impl<S: Read + Write> WebSocket<S> {
     /// is no linger for the peer's FIN here (see [`Config::close_linger`]). With a `TcpStream`,
     /// `shutdown(Write)` and reading to the end before dropping it lets the peer's last bytes
     /// arrive without a reset.
-    pub fn read(&mut self) -> Result<Message, Error> {
+    pub fn recv(&mut self) -> Result<Message, Error> {
         loop {
-            match self.conn.poll_event() {
+            match self.conn.poll_recv() {
                 Ok(Some(message)) => {
                     if message.is_close() {
                         // Put the echoed Close on the wire now: the application may stop here.
@@ -201,18 +202,18 @@ impl<S: Read + Write> WebSocket<S> {
     fn fill(&mut self) -> Result<(), Error> {
         let result = SCRATCH.with_borrow_mut(|scratch| {
             let n = read_retrying(&mut self.stream, scratch)?;
-            self.conn.receive(&scratch[..n]);
+            self.conn.handle_input(&scratch[..n]);
             Ok::<_, io::Error>(n)
         });
         match result {
-            Ok(0) => self.conn.receive_eof(),
+            Ok(0) => self.conn.handle_eof(),
             Ok(_) => {}
             // After the closing handshake only the end of the stream is awaited; a reset (the
             // peer closed before reading our Close) ends it just as well.
             Err(e)
                 if self.conn.state() == State::Closed && e.kind() != io::ErrorKind::WouldBlock =>
             {
-                self.conn.receive_eof()
+                self.conn.handle_eof()
             }
             Err(e) => return Err(e.into()),
         }
@@ -230,7 +231,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Queues a message to go out with the next batch (see the module docs): written when
-    /// [`read`](Self::read) must wait for the stream, once [`CORK_LIMIT`] bytes are queued, or
+    /// [`recv`](Self::recv) must wait for the stream, once [`CORK_LIMIT`] bytes are queued, or
     /// on [`flush`](Self::flush).
     ///
     /// # Example
@@ -239,7 +240,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// # fn run(mut ws: rfc6455::blocking::WebSocket<std::net::TcpStream>) -> Result<(), rfc6455::Error> {
     /// // The batched echo loop: one write per batch of messages that arrived together.
     /// loop {
-    ///     match ws.read() {
+    ///     match ws.recv() {
     ///         Ok(message) if message.is_text() || message.is_binary() => ws.feed(message)?,
     ///         Ok(_) => {}
     ///         Err(rfc6455::Error::Closed) => return Ok(()),
@@ -287,7 +288,7 @@ impl<S: Read + Write> WebSocket<S> {
         self.flush()
     }
 
-    /// Starts the closing handshake. Keep calling [`read`](Self::read) until it returns
+    /// Starts the closing handshake. Keep calling [`recv`](Self::recv) until it returns
     /// [`Error::Closed`] to finish it.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.conn.close(code, reason)?;
@@ -324,7 +325,7 @@ impl<S: Read + Write> WebSocket<S> {
 }
 
 /// Connects to a `ws://` URL over TCP and performs the client handshake, with
-/// [`Config::for_adapters`] (its keepalive runs only under [`WebSocket::read_timed`]).
+/// [`Config::default`] (its keepalive runs only under [`WebSocket::recv_timed`]).
 ///
 /// `wss://` needs a TLS stream: set one up and use [`WebSocket::client`].
 ///
@@ -333,10 +334,10 @@ impl<S: Read + Write> WebSocket<S> {
 /// ```no_run
 /// let (mut ws, _response) = rfc6455::blocking::connect("ws://127.0.0.1:9001/")?;
 /// ws.send_text("hello")?;
-/// println!("{:?}", ws.read()?);
+/// println!("{:?}", ws.recv()?);
 /// # Ok::<(), rfc6455::Error>(())
 /// ```
-pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, UpgradeResponse), Error> {
     let request = ClientRequest::new(url)?;
     if request.is_secure() {
         return Err(io::Error::new(
@@ -348,7 +349,7 @@ pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
     let stream = TcpStream::connect((request.host(), request.port()))?;
     // Writes are already batched by the connection; Nagle's algorithm would only add latency.
     stream.set_nodelay(true)?;
-    WebSocket::client(stream, &request, Config::for_adapters())
+    WebSocket::client(stream, &request, Config::default())
 }
 
 fn read_retrying<S: Read>(stream: &mut S, buf: &mut [u8]) -> io::Result<usize> {

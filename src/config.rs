@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
-/// The keepalive interval of [`Config::for_adapters`]: 20 s.
-pub const ADAPTER_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// The keepalive interval of [`Config::default`]: a Ping after 20 s without a received frame.
+///
+/// A peer that vanished without a FIN (a dropped NAT entry, a sleeping laptop) must not keep a
+/// connection open forever, and 20 s is what browsers' peers commonly use and keeps NAT mappings
+/// alive.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(20);
 
 /// Queued output past which the adapters write a send even while received input is still
 /// waiting to be handed out (see [`blocking`](crate::blocking)'s write batching).
@@ -43,9 +47,23 @@ pub struct Config {
     /// Answer every Ping with a Pong automatically (RFC 6455 §5.5.2 requires an answer). Default
     /// true; turn it off only to answer pings yourself.
     pub auto_pong: bool,
-    /// Send a Ping after this long without a received frame (keepalive). Default `None` in the
-    /// core; the adapters turn it on (see their docs). Needs
-    /// [`handle_timeout`](crate::Connection::handle_timeout).
+    /// Send a Ping after this long without a received frame (keepalive); if nothing arrives
+    /// within [`pong_timeout`](Self::pong_timeout) after it, the connection fails with Close
+    /// 1011 "keepalive timeout". Default [`DEFAULT_PING_INTERVAL`] (20 s) everywhere, in the core
+    /// and in every adapter; `None` turns keepalive off, explicitly.
+    ///
+    /// The timer runs only when time is given to the connection
+    /// ([`handle_timeout`](crate::Connection::handle_timeout)): the adapters do it, and a
+    /// sans-IO driver that never passes time in never sees a keepalive Ping.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rfc6455::Config;
+    ///
+    /// assert_eq!(Config::default().ping_interval, Some(Duration::from_secs(20)));
+    /// let quiet = Config::default().ping_interval(None); // no keepalive
+    /// assert_eq!(quiet.ping_interval, None);
+    /// ```
     pub ping_interval: Option<Duration>,
     /// How long after a keepalive ping a frame must arrive before the connection fails. Default
     /// 20 s.
@@ -88,7 +106,7 @@ impl Default for Config {
             max_message_size: 64 << 20,
             max_fragments: 1 << 20,
             auto_pong: true,
-            ping_interval: None,
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
             pong_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
             close_linger: Duration::from_secs(2),
@@ -102,28 +120,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The configuration the adapters use when none is given: [`Config::default`] with keepalive
-    /// on, a Ping after [`ADAPTER_PING_INTERVAL`] (20 s) of silence and the connection failed
-    /// with 1011 if nothing answers within [`pong_timeout`](Self::pong_timeout).
-    ///
-    /// The core's own default keeps every timer but the close timeout off, so that a connection
-    /// driven without a clock behaves the same as one with. The adapters read a clock anyway, and
-    /// a peer that vanished without a FIN (a dropped NAT entry, a sleeping laptop) must not keep a
-    /// connection open forever; 20 s is what browsers' peers commonly use and keeps NAT mappings
-    /// alive.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use rfc6455::Config;
-    ///
-    /// let config = Config::for_adapters();
-    /// assert_eq!(config.ping_interval, Some(Duration::from_secs(20)));
-    /// assert_eq!(Config::default().ping_interval, None);
-    /// ```
-    pub fn for_adapters() -> Self {
-        Self::default().ping_interval(Some(ADAPTER_PING_INTERVAL))
-    }
-
     /// Sets [`max_frame_size`](Self::max_frame_size).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;

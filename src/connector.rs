@@ -6,7 +6,7 @@
 //! production clients need: a timeout on the whole opening (TCP connect, TLS handshake, HTTP
 //! upgrade), the connection's [`Config`], `wss://` with a caller-supplied TLS configuration, and,
 //! through [`ClientRequest`], extra request headers (auth tokens, cookies), `Origin` and
-//! subprotocols. The server's [`Response`] comes back with its headers (`Set-Cookie`, the
+//! subprotocols. The server's [`UpgradeResponse`] comes back with its headers (`Set-Cookie`, the
 //! selected subprotocol).
 //!
 //! ```no_run
@@ -40,13 +40,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::Config;
-use crate::handshake::{ClientRequest, Response};
+use crate::handshake::{ClientRequest, UpgradeResponse};
 use crate::io_error::Error;
 use crate::tokio::WebSocket;
 
 /// Options for opening client connections; reusable for any number of them.
 ///
-/// The default is [`Config::for_adapters`] (keepalive on), no timeout, and for `wss://` the
+/// The default is [`Config::default`] (keepalive on), no timeout, and for `wss://` the
 /// webpki root certificates.
 ///
 /// # Example
@@ -58,7 +58,7 @@ use crate::tokio::WebSocket;
 ///
 /// # async fn run() -> Result<(), rfc6455::Error> {
 /// let connector = Connector::new()
-///     .config(Config::for_adapters().max_message_size(1 << 20))
+///     .config(Config::default().max_message_size(1 << 20))
 ///     .connect_timeout(Duration::from_secs(5));
 /// let (mut ws, _response) = connector.connect("ws://127.0.0.1:9001/").await?;
 /// ws.send_text("hello").await?;
@@ -79,10 +79,10 @@ impl Default for Connector {
 }
 
 impl Connector {
-    /// A connector with [`Config::for_adapters`], no timeout and the default TLS configuration.
+    /// A connector with [`Config::default`], no timeout and the default TLS configuration.
     pub fn new() -> Self {
         Self {
-            config: Config::for_adapters(),
+            config: Config::default(),
             connect_timeout: None,
             #[cfg(feature = "rustls")]
             tls: None,
@@ -111,7 +111,10 @@ impl Connector {
     }
 
     /// Connects to a `ws://` or `wss://` URL and performs the opening handshake.
-    pub async fn connect(&self, url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    pub async fn connect(
+        &self,
+        url: &str,
+    ) -> Result<(WebSocket<MaybeTlsStream>, UpgradeResponse), Error> {
         self.connect_request(&ClientRequest::new(url)?).await
     }
 
@@ -125,7 +128,7 @@ impl Connector {
     pub async fn connect_request(
         &self,
         request: &ClientRequest,
-    ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    ) -> Result<(WebSocket<MaybeTlsStream>, UpgradeResponse), Error> {
         let open = self.open(request);
         match self.connect_timeout {
             Some(timeout) => tokio::time::timeout(timeout, open).await.map_err(|_| {
@@ -141,7 +144,7 @@ impl Connector {
     async fn open(
         &self,
         request: &ClientRequest,
-    ) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+    ) -> Result<(WebSocket<MaybeTlsStream>, UpgradeResponse), Error> {
         let tcp = TcpStream::connect((request.host(), request.port())).await?;
         // Writes are already batched by the connection; Nagle's algorithm would only add latency.
         tcp.set_nodelay(true)?;

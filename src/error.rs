@@ -135,7 +135,7 @@ pub enum SendError {
 }
 
 /// Why a connection ended other than by a completed closing handshake. Returned once by
-/// [`Connection::poll_event`](crate::Connection::poll_event); the connection is then closing or
+/// [`Connection::poll_recv`](crate::Connection::poll_recv); the connection is then closing or
 /// closed, and [`Connection::transport`](crate::Connection::transport) says what to do with the
 /// transport.
 ///

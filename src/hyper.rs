@@ -5,7 +5,7 @@
 //! hyper reads the request and writes the response itself, so the handshake splits in two:
 //!
 //! 1. In the handler, [`upgrade`] (or [`upgrade_with`], to choose a subprotocol or refuse)
-//!    validates the request with the core ([`Request::from_http`]) and returns the `101
+//!    validates the request with the core ([`UpgradeRequest::from_http`]) and returns the `101
 //!    Switching Protocols` response for the handler to return, with an [`Upgrade`] future.
 //!    An invalid request gets a [`Refusal`] instead, whose
 //!    [`into_http_response`](Refusal::into_http_response) carries the status RFC 6455 asks for (400, 405,
@@ -25,7 +25,7 @@
 //! use rfc6455::Config;
 //!
 //! async fn ws(mut request: Request) -> impl IntoResponse {
-//!     let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, Config::for_adapters()) {
+//!     let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, Config::default()) {
 //!         Ok(parts) => parts,
 //!         Err(refusal) => return refusal.into_http_response(),
 //!     };
@@ -62,7 +62,7 @@ use hyper_util::rt::TokioIo;
 
 use crate::config::Config;
 use crate::connection::{Connection, Role};
-use crate::handshake::{Accept, BuildError, Reject, Request};
+use crate::handshake::{Accept, BuildError, Reject, UpgradeRequest};
 use crate::io_error::Error;
 use crate::tokio::WebSocket;
 
@@ -92,13 +92,13 @@ pub type HyperWebSocket = WebSocket<TokioIo<Upgraded>>;
 ///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
 ///     .header("Sec-WebSocket-Version", "13")
 ///     .body(())?;
-/// let (response, _upgrade) = rfc6455::hyper::upgrade(&mut request, Config::for_adapters())?;
+/// let (response, _upgrade) = rfc6455::hyper::upgrade(&mut request, Config::default())?;
 /// assert_eq!(response.status(), 101);
 /// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 ///
 /// // A plain GET is not an upgrade: 400.
 /// let mut plain = http::Request::get("/ws").header("Host", "example.com").body(())?;
-/// let refusal = rfc6455::hyper::upgrade(&mut plain, Config::for_adapters()).unwrap_err();
+/// let refusal = rfc6455::hyper::upgrade(&mut plain, Config::default()).unwrap_err();
 /// assert_eq!(refusal.into_http_response().status(), 400);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -133,7 +133,7 @@ pub fn upgrade<B>(
 ///     .header("Sec-WebSocket-Protocol", "v2.chat")
 ///     .header("Origin", "https://evil.example")
 ///     .body(())?;
-/// let refusal = rfc6455::hyper::upgrade_with(&mut request, Config::for_adapters(), |request| {
+/// let refusal = rfc6455::hyper::upgrade_with(&mut request, Config::default(), |request| {
 ///     if request.origin() != Some("https://example.com") {
 ///         return Err(Reject::new(403).body("Origin not allowed"));
 ///     }
@@ -150,9 +150,9 @@ pub fn upgrade_with<B, F>(
     decide: F,
 ) -> Result<(http::Response<Body>, Upgrade), Refusal>
 where
-    F: FnOnce(&Request) -> Result<Accept, Reject>,
+    F: FnOnce(&UpgradeRequest) -> Result<Accept, Reject>,
 {
-    let validated = Request::from_http(request).map_err(Refusal::invalid)?;
+    let validated = UpgradeRequest::from_http(request).map_err(Refusal::invalid)?;
     let accept = decide(&validated).map_err(Refusal::rejected)?;
     accept_validated(
         validated,
@@ -165,7 +165,7 @@ where
 /// The 101 response for a validated request that the application accepted, and the future that
 /// completes the upgrade: shared by [`upgrade_with`] and the axum extractor.
 pub(crate) fn accept_validated(
-    validated: Request,
+    validated: UpgradeRequest,
     on_upgrade: OnUpgrade,
     config: Arc<Config>,
     accept: Accept,
@@ -212,7 +212,7 @@ pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
 /// ```no_run
 /// # async fn handler(mut request: http::Request<hyper::body::Incoming>)
 /// #     -> http::Response<rfc6455::hyper::Body> {
-/// let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, rfc6455::Config::for_adapters()) {
+/// let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, rfc6455::Config::default()) {
 ///     Ok(parts) => parts,
 ///     Err(refusal) => return refusal.into_http_response(),
 /// };
@@ -234,12 +234,12 @@ pub struct Upgrade {
     config: Option<Arc<Config>>,
     /// The extensions agreed in the 101 response, switched on in the connection.
     negotiated: Option<crate::handshake::Negotiated>,
-    request: Request,
+    request: UpgradeRequest,
 }
 
 impl Upgrade {
     /// The validated request: path, query, headers, offered subprotocols.
-    pub fn request(&self) -> &Request {
+    pub fn request(&self) -> &UpgradeRequest {
         &self.request
     }
 }
@@ -253,7 +253,7 @@ impl Future for Upgrade {
         let config = this
             .config
             .take()
-            .unwrap_or_else(|| Arc::new(Config::for_adapters()));
+            .unwrap_or_else(|| Arc::new(Config::default()));
         // hyper keeps any bytes it read past the request inside `Upgraded`, so frames the client
         // sent right behind its handshake are not lost.
         let conn = Connection::new(Role::Server, config);

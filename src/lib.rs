@@ -13,7 +13,7 @@
 //!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect):   │
 //!   │ loops that move bytes, nothing more; their `Error`              │
 //!   └──────────┬─────────────────────────────────────────────▲────────┘
-//!              │ receive(&[u8]), receive_eof(),              │ poll_transmit(&mut Vec),
+//!              │ handle_input(&[u8]), handle_eof(),         │ poll_transmit(&mut Vec),
 //!              │ handle_timeout(now)                         │ transport(), poll_timeout()
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
 //!   │ handshake (HTTP/1.1 opening handshake, extension negotiation)   │
@@ -21,7 +21,7 @@
 //!   │ extension codecs (permessage-deflate)                           │
 //!   │ wire vocabulary (frame, mask, utf8, close, message, prepared)   │
 //!   └──────────┬──────────────────────────────────────────────────────┘
-//!              │ poll_event() → Message / ConnectionError
+//!              │ poll_recv() → Message / ConnectionError
 //!              ▼
 //!        the application
 //! ```
@@ -44,10 +44,10 @@
 //! // "Write" all of the client's bytes to the server.
 //! let mut wire = Vec::new();
 //! client.poll_transmit(&mut wire);
-//! server.receive(&wire);
+//! server.handle_input(&wire);
 //!
-//! assert_eq!(server.poll_event()?, Some(Message::text("hello")));
-//! assert_eq!(server.poll_event()?, None); // needs more bytes
+//! assert_eq!(server.poll_recv()?, Some(Message::text("hello")));
+//! assert_eq!(server.poll_recv()?, None); // needs more bytes
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

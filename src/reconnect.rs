@@ -46,7 +46,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::close::CloseCode;
 use crate::connector::{Connector, MaybeTlsStream};
-use crate::handshake::{ClientRequest, Response};
+use crate::handshake::{ClientRequest, UpgradeResponse};
 use crate::io_error::Error;
 use crate::message::Message;
 use crate::tokio::WebSocket;
@@ -149,7 +149,7 @@ impl Backoff {
 }
 
 type ConnectFn<S> =
-    Box<dyn FnMut() -> BoxFuture<'static, Result<(WebSocket<S>, Response), Error>> + Send>;
+    Box<dyn FnMut() -> BoxFuture<'static, Result<(WebSocket<S>, UpgradeResponse), Error>> + Send>;
 type HookFn<S> =
     Box<dyn for<'a> FnMut(&'a mut WebSocket<S>) -> BoxFuture<'a, Result<(), Error>> + Send>;
 
@@ -177,7 +177,7 @@ pub struct ReconnectingClient<S> {
     backoff: Backoff,
     rng: ChaCha12Rng,
     ws: Option<WebSocket<S>>,
-    response: Option<Response>,
+    response: Option<UpgradeResponse>,
     /// Set by `close`: the application is done, never reconnect.
     stopped: bool,
     /// A connection has been open before, so the next attempt is a reconnection and waits.
@@ -225,13 +225,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> ReconnectingClient<S> {
     /// let mut client = ReconnectingClient::with_connect(|| async {
     ///     let request = ClientRequest::new("ws://127.0.0.1:9001/")?;
     ///     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", 9001)).await?;
-    ///     rfc6455::tokio::WebSocket::client(tcp, &request, Config::for_adapters()).await
+    ///     rfc6455::tokio::WebSocket::client(tcp, &request, Config::default()).await
     /// });
     /// ```
     pub fn with_connect<C, F>(mut connect: C) -> Self
     where
         C: FnMut() -> F + Send + 'static,
-        F: Future<Output = Result<(WebSocket<S>, Response), Error>> + Send + 'static,
+        F: Future<Output = Result<(WebSocket<S>, UpgradeResponse), Error>> + Send + 'static,
     {
         let mut seed = [0u8; 32];
         // Jitter only spreads clients apart; if the OS has no randomness to give, a fixed seed
@@ -336,7 +336,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> ReconnectingClient<S> {
     }
 
     /// The server's response to the last successful handshake.
-    pub fn response(&self) -> Option<&Response> {
+    pub fn response(&self) -> Option<&UpgradeResponse> {
         self.response.as_ref()
     }
 

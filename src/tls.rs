@@ -26,15 +26,15 @@
 use std::sync::Arc;
 
 use crate::connector::{Connector, MaybeTlsStream};
-use crate::handshake::Response;
+use crate::handshake::UpgradeResponse;
 use crate::io_error::Error;
 pub use crate::tls_config::{client_config, client_config_builder};
 use crate::tokio::WebSocket;
 
 /// Connects to a `wss://` (or `ws://`) URL, trusting the webpki roots, with
-/// [`Config::for_adapters`](crate::Config::for_adapters). For a timeout, headers or another
+/// [`Config::default`](crate::Config::default). For a timeout, headers or another
 /// configuration use a [`Connector`].
-pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, UpgradeResponse), Error> {
     Connector::new().connect(url).await
 }
 
@@ -56,6 +56,6 @@ pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response),
 pub async fn connect_with(
     url: &str,
     config: Arc<rustls::ClientConfig>,
-) -> Result<(WebSocket<MaybeTlsStream>, Response), Error> {
+) -> Result<(WebSocket<MaybeTlsStream>, UpgradeResponse), Error> {
     Connector::new().tls_config(config).connect(url).await
 }

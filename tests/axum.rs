@@ -36,7 +36,7 @@ async fn echo(upgrade: WebSocketUpgrade) -> Response {
 
 /// The extractor after another one (state), and a check that refuses foreign origins.
 async fn guarded(State(allowed): State<&'static str>, upgrade: WebSocketUpgrade) -> Response {
-    let check = |request: &rfc6455::handshake::Request| match request.origin() {
+    let check = |request: &rfc6455::handshake::UpgradeRequest| match request.origin() {
         Some(origin) if origin == allowed => Ok(()),
         _ => Err(Reject::new(403).body("foreign origin")),
     };

@@ -1,4 +1,4 @@
-//! The blocking adapter's timers (`read_timed`) over real loopback sockets, with short intervals
+//! The blocking adapter's timers (`recv_timed`) over real loopback sockets, with short intervals
 //! so that real time can be used.
 #![cfg(feature = "std")]
 
@@ -27,7 +27,7 @@ fn a_silent_peer_is_pinged_then_dropped() {
         let tcp = listener.accept().unwrap().0;
         let mut ws = WebSocket::accept_with(tcp, config, |_| Ok(Default::default())).unwrap();
         let start = Instant::now();
-        let result = ws.read_timed();
+        let result = ws.recv_timed();
         (start.elapsed(), result)
     });
     let mut raw = TcpStream::connect(addr).unwrap();
@@ -64,7 +64,7 @@ fn a_peer_that_answers_pings_stays_connected() {
         // Only the client's text after a second ends this read: pongs in between are events
         // too, and the connection must survive the pings.
         loop {
-            match ws.read_timed().unwrap() {
+            match ws.recv_timed().unwrap() {
                 Message::Text(text) => return text.to_string(),
                 _ => continue,
             }
@@ -82,7 +82,7 @@ fn a_peer_that_answers_pings_stays_connected() {
         .unwrap();
     let mut pings = 0;
     while Instant::now() < until {
-        match ws.read() {
+        match ws.recv() {
             Ok(Message::Ping(_)) => pings += 1,
             Ok(other) => panic!("{other:?}"),
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -23,7 +23,7 @@ async fn authenticating_server() -> String {
     let url = ws_url(addr);
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let decide = |request: &rfc6455::handshake::Request| {
+        let decide = |request: &rfc6455::handshake::UpgradeRequest| {
             let headers = request.headers();
             if headers.get("authorization") != Some(b"Bearer t0k")
                 || headers.get("cookie") != Some(b"session=abc")
@@ -89,8 +89,11 @@ async fn the_connect_timeout_bounds_a_server_that_never_answers() {
 }
 
 #[tokio::test]
-async fn the_adapters_default_to_keepalive_and_the_core_does_not() {
-    assert_eq!(Config::default().ping_interval, None);
+async fn every_default_configuration_has_keepalive() {
+    assert_eq!(
+        Config::default().ping_interval,
+        Some(Duration::from_secs(20))
+    );
     let (listener, addr) = tokio_listener().await;
     let url = ws_url(addr);
     let server = tokio::spawn(async move {

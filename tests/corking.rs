@@ -72,11 +72,11 @@ mod blocking {
         let (mut ws, writes) = server(input);
         // The batched loop.
         for _ in 0..100 {
-            let message = ws.read().unwrap();
+            let message = ws.recv().unwrap();
             ws.feed(message).unwrap();
         }
         // The next read finds no frame: it writes the batch before it reads (here, the end).
-        assert!(matches!(ws.read(), Err(rfc6455::Error::TransportEnded)));
+        assert!(matches!(ws.recv(), Err(rfc6455::Error::TransportEnded)));
         assert_eq!(*writes.lock().unwrap(), vec![echo.len()]);
         assert_eq!(ws.get_ref().output, echo);
     }
@@ -93,7 +93,7 @@ mod blocking {
     fn a_send_is_written_when_it_returns_even_with_input_pending() {
         let (input, echo) = frames(2, 20);
         let (mut ws, writes) = server(input);
-        let first = ws.read().unwrap();
+        let first = ws.recv().unwrap();
         ws.send(first).unwrap();
         assert_eq!(*writes.lock().unwrap(), vec![22]);
         assert_eq!(ws.get_ref().output, echo[..22]);
@@ -103,7 +103,7 @@ mod blocking {
     fn a_fed_reply_goes_out_on_flush() {
         let (input, _) = frames(2, 20);
         let (mut ws, writes) = server(input);
-        let first = ws.read().unwrap();
+        let first = ws.recv().unwrap();
         ws.feed(first).unwrap();
         assert!(writes.lock().unwrap().is_empty(), "fed, not written");
         ws.flush().unwrap();
@@ -294,7 +294,7 @@ mod tokio_adapter {
     #[tokio::test]
     async fn a_fed_backlog_goes_out_in_one_write_on_flush() {
         let (ws, mut client, writes) = server();
-        let (_reader, mut writer) = ws.split();
+        let (_reader, mut writer) = ws.into_split();
         let messages: Vec<rfc6455::PreparedMessage> = (0..10)
             .map(|i| rfc6455::PreparedMessage::text(&format!("message {i}")))
             .collect();

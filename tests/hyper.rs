@@ -37,7 +37,7 @@ async fn handle(
     if request.uri().path() != "/ws" {
         return Ok(http::Response::new(Body::from("plain http")));
     }
-    let decide = |request: &rfc6455::handshake::Request| {
+    let decide = |request: &rfc6455::handshake::UpgradeRequest| {
         if request.origin().is_some_and(|o| o != "http://good.example") {
             return Err(Reject::new(403).body("bad origin"));
         }

@@ -22,7 +22,7 @@ fn echo_server(config: Config) -> (String, thread::JoinHandle<Result<(), Error>>
         let (stream, _) = listener.accept()?;
         let mut ws = WebSocket::accept_with(stream, config, |_| Ok(Default::default()))?;
         loop {
-            match ws.read() {
+            match ws.recv() {
                 Ok(message) if message.is_text() || message.is_binary() => ws.send(message)?,
                 Ok(_) => {}
                 Err(Error::Closed) => return Ok(()),
@@ -41,21 +41,21 @@ fn text_and_binary_of_every_length_encoding_round_trip() {
     for size in SIZES {
         let text = "é".repeat(size / 2);
         ws.send_text(&text).unwrap();
-        assert_eq!(ws.read().unwrap(), Message::text(text.as_str()));
+        assert_eq!(ws.recv().unwrap(), Message::text(text.as_str()));
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         ws.send_binary(&data).unwrap();
-        assert_eq!(ws.read().unwrap(), Message::binary(data));
+        assert_eq!(ws.recv().unwrap(), Message::binary(data));
     }
     ws.close(CloseCode::NORMAL, "done").unwrap();
     let close = CloseFrame::new(CloseCode::NORMAL, "").unwrap();
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap(),
         Message::Close(Some(CloseFrame {
             reason: String::new(),
             ..close
         }))
     );
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(matches!(ws.recv(), Err(Error::Closed)));
     server.join().unwrap().unwrap();
 }
 
@@ -67,10 +67,10 @@ fn fragmented_sends_and_pings_arrive_whole() {
     ws.send(Message::Ping("are you there".into())).unwrap();
     ws.send_text_fragment("mented", true).unwrap();
     // The pong to our ping comes first: the server answers it before the message completes.
-    assert_eq!(ws.read().unwrap(), Message::Pong("are you there".into()));
-    assert_eq!(ws.read().unwrap(), Message::text("fragmented"));
+    assert_eq!(ws.recv().unwrap(), Message::Pong("are you there".into()));
+    assert_eq!(ws.recv().unwrap(), Message::text("fragmented"));
     ws.close(CloseCode::NORMAL, "").unwrap();
-    while ws.read().is_ok() {}
+    while ws.recv().is_ok() {}
     server.join().unwrap().unwrap();
 }
 
@@ -82,14 +82,14 @@ fn a_close_from_the_server_is_seen_by_the_client_with_code_and_reason() {
         let mut ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
         ws.close(CloseCode::GOING_AWAY, "shutting down").unwrap();
         // The client's echo completes the handshake; then the server closes the transport.
-        let echoed = ws.read().unwrap();
-        assert!(matches!(ws.read(), Err(Error::Closed)));
+        let echoed = ws.recv().unwrap();
+        assert!(matches!(ws.recv(), Err(Error::Closed)));
         echoed
     });
     let (mut ws, _) = blocking::connect(&url).unwrap();
     let expected = CloseFrame::new(CloseCode::GOING_AWAY, "shutting down").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::Close(Some(expected)));
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert_eq!(ws.recv().unwrap(), Message::Close(Some(expected)));
+    assert!(matches!(ws.recv(), Err(Error::Closed)));
     let echoed = server.join().unwrap();
     assert!(matches!(
         echoed,
@@ -109,7 +109,7 @@ fn a_message_over_the_limit_closes_with_1009() {
         code: CloseCode::MESSAGE_TOO_BIG,
         reason: String::new(),
     };
-    assert_eq!(ws.read().unwrap(), Message::Close(Some(expected)));
+    assert_eq!(ws.recv().unwrap(), Message::Close(Some(expected)));
     let error = server.join().unwrap().unwrap_err();
     assert!(matches!(
         error,
@@ -126,7 +126,7 @@ fn a_peer_that_drops_mid_frame_gives_an_error_promptly() {
     let server = thread::spawn(move || {
         let mut ws = WebSocket::accept(listener.accept().unwrap().0).unwrap();
         let started = Instant::now();
-        (ws.read(), started.elapsed())
+        (ws.recv(), started.elapsed())
     });
     // A raw client: a valid handshake, then half a frame, then the TCP connection goes away.
     let mut raw = TcpStream::connect(addr).unwrap();
@@ -188,7 +188,7 @@ fn a_non_blocking_stream_surfaces_would_block_without_losing_state() {
     ws.get_mut().set_nonblocking(true).unwrap();
     let mut would_block = 0;
     let message = loop {
-        match ws.read() {
+        match ws.recv() {
             Ok(message) => break message,
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 would_block += 1;

@@ -40,7 +40,7 @@ fn std_echo_server() -> (String, std::thread::JoinHandle<()>) {
     let url = ws_url(addr);
     let handle = std::thread::spawn(move || {
         let mut ws = rfc6455::blocking::WebSocket::accept(listener.accept().unwrap().0).unwrap();
-        while let Ok(message) = ws.read() {
+        while let Ok(message) = ws.recv() {
             if message.is_text() || message.is_binary() {
                 ws.send(message).unwrap();
             }
@@ -101,11 +101,11 @@ async fn std_client_against_tokio_server() {
     tokio::task::spawn_blocking(move || {
         let (mut ws, _) = rfc6455::blocking::connect(&url).unwrap();
         ws.send_text("hello").unwrap();
-        assert_eq!(ws.read().unwrap(), Message::text("hello"));
+        assert_eq!(ws.recv().unwrap(), Message::text("hello"));
         ws.close(CloseCode::from(4000), "app").unwrap();
         let expected = CloseFrame::new(CloseCode::from(4000), "").unwrap();
-        assert_eq!(ws.read().unwrap(), Message::Close(Some(expected)));
-        assert!(matches!(ws.read(), Err(Error::Closed)));
+        assert_eq!(ws.recv().unwrap(), Message::Close(Some(expected)));
+        assert!(matches!(ws.recv(), Err(Error::Closed)));
     })
     .await
     .unwrap();
@@ -235,7 +235,7 @@ async fn a_split_reader_answers_pings_while_the_writer_is_idle() {
         let ws = WebSocket::accept(listener.accept().await.unwrap().0)
             .await
             .unwrap();
-        let (mut reader, mut writer) = ws.split();
+        let (mut reader, mut writer) = ws.into_split();
         // The writer lives in its own task and sends after the reader has seen two messages.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(4);
         let writing = tokio::spawn(async move {

@@ -13,8 +13,8 @@ fn received_text(text: &str) -> Utf8Bytes {
     client.send_text(text).unwrap();
     let mut wire = Vec::new();
     client.poll_transmit(&mut wire);
-    server.receive(&wire);
-    match server.poll_event().unwrap() {
+    server.handle_input(&wire);
+    match server.poll_recv().unwrap() {
         Some(Message::Text(text)) => text,
         other => panic!("expected a text message, got {other:?}"),
     }

@@ -118,7 +118,7 @@ fn read_messages(tcp: &mut TcpStream, conn: &mut Connection, count: usize) -> Ve
     let mut received = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     while received.len() < count {
-        while let Some(message) = conn.poll_event().expect("valid frames from the loop") {
+        while let Some(message) = conn.poll_recv().expect("valid frames from the loop") {
             received.push(message);
         }
         if received.len() == count {
@@ -133,7 +133,7 @@ fn read_messages(tcp: &mut TcpStream, conn: &mut Connection, count: usize) -> Ve
             "the loop closed with {} of {count} echoes",
             received.len()
         );
-        conn.receive(&buf[..n]);
+        conn.handle_input(&buf[..n]);
     }
     received
 }

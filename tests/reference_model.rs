@@ -31,10 +31,10 @@ fn run(
         }
     };
     for read in wire.chunks(chunk) {
-        conn.receive(read);
+        conn.handle_input(read);
         collect(&mut conn);
     }
-    conn.receive_eof();
+    conn.handle_eof();
     collect(&mut conn);
     (events, error)
 }

@@ -24,7 +24,7 @@ mod section_5_1_masking {
     #[test]
     fn a_client_fails_on_a_masked_frame() {
         let mut client = client();
-        client.receive(&frame(0x82, b"hi", Some([1, 2, 3, 4])));
+        client.handle_input(&frame(0x82, b"hi", Some([1, 2, 3, 4])));
         assert_eq!(
             drain(&mut client),
             vec![Err(ProtocolError::MaskedFrame.into())]
@@ -65,7 +65,7 @@ mod section_5_1_masking {
         };
         assert_ne!(first.mask, second.mask, "a fresh key per frame");
         let mut server = server();
-        server.receive(&bytes);
+        server.handle_input(&bytes);
         assert_eq!(
             drain(&mut server),
             vec![Ok(Message::text("Hello")), Ok(Message::text("Hello"))]
@@ -125,7 +125,7 @@ mod section_5_4_fragmentation {
         wire.extend(client_frame(0x89, b"p"));
         wire.extend(client_frame(0x00, b"l"));
         wire.extend(client_frame(0x80, b"o"));
-        server.receive(&wire);
+        server.handle_input(&wire);
         assert_eq!(
             drain(&mut server),
             vec![Ok(Message::Ping("p".into())), Ok(Message::text("Hello"))]
@@ -155,7 +155,7 @@ mod section_5_4_fragmentation {
         let mut wire = client_frame(0x02, b"");
         wire.extend(client_frame(0x00, b""));
         wire.extend(client_frame(0x80, b""));
-        server.receive(&wire);
+        server.handle_input(&wire);
         assert_eq!(drain(&mut server), vec![Ok(Message::binary(Vec::new()))]);
     }
 
@@ -184,7 +184,7 @@ mod section_5_5_control_frames {
     #[test]
     fn pings_are_answered_with_the_same_payload() {
         let mut server = server();
-        server.receive(&client_frame(0x89, b"Hello"));
+        server.handle_input(&client_frame(0x89, b"Hello"));
         assert_eq!(drain(&mut server), vec![Ok(Message::Ping("Hello".into()))]);
         // RFC 6455 §5.7: the unmasked pong "Hello".
         assert_eq!(output(&mut server), b"\x8a\x05Hello");
@@ -193,7 +193,7 @@ mod section_5_5_control_frames {
     #[test]
     fn auto_pong_can_be_turned_off() {
         let mut server = Connection::new(Role::Server, Config::default().auto_pong(false));
-        server.receive(&client_frame(0x89, b"x"));
+        server.handle_input(&client_frame(0x89, b"x"));
         assert_eq!(drain(&mut server), vec![Ok(Message::Ping("x".into()))]);
         assert!(output(&mut server).is_empty());
     }
@@ -231,7 +231,7 @@ mod section_5_5_1_close {
         let mut server = server();
         let mut wire = client_frame(0x88, b"\x0b\xb8bye");
         wire.extend(client_frame(0x81, b"ignored"));
-        server.receive(&wire);
+        server.handle_input(&wire);
         let close = CloseFrame {
             code: CloseCode(3000),
             reason: "bye".into(),
@@ -252,7 +252,7 @@ mod section_5_5_1_close {
     #[test]
     fn an_empty_close_is_answered_with_1000() {
         let mut server = server();
-        server.receive(&client_frame(0x88, b""));
+        server.handle_input(&client_frame(0x88, b""));
         assert_eq!(drain(&mut server), vec![Ok(Message::Close(None))]);
         assert_eq!(output(&mut server), server_close(CloseCode::NORMAL));
     }
@@ -265,8 +265,8 @@ mod section_5_5_1_close {
         assert_eq!(client.send_text("x"), Err(SendError::Closed));
         let _ = output(&mut client);
         // Messages sent before the server saw our Close still arrive.
-        client.receive(&frame(0x81, b"late", None));
-        client.receive(&server_close(CloseCode::NORMAL));
+        client.handle_input(&frame(0x81, b"late", None));
+        client.handle_input(&server_close(CloseCode::NORMAL));
         let events = drain(&mut client);
         assert_eq!(events[0], Ok(Message::text("late")));
         assert!(matches!(events[1], Ok(Message::Close(Some(_)))));
@@ -276,7 +276,7 @@ mod section_5_5_1_close {
             client.transport(),
             Transport::ShutdownWrite | Transport::Release
         ));
-        client.receive_eof();
+        client.handle_eof();
         assert!(matches!(
             client.transport(),
             Transport::ShutdownWrite | Transport::Release
@@ -329,7 +329,7 @@ mod section_8_1_utf8 {
         let mut server = server();
         let wire = client_frame(0x81, b"valid\xf4\x90\x80\x80 and the rest");
         // Everything up to and including the first impossible byte (0x90), not the whole frame.
-        server.receive(&wire[..6 + 7]);
+        server.handle_input(&wire[..6 + 7]);
         assert_eq!(
             drain(&mut server),
             vec![Err(ProtocolError::InvalidUtf8.into())]
@@ -343,9 +343,9 @@ mod section_8_1_utf8 {
     #[test]
     fn invalid_text_fails_in_the_fragment_that_contains_it() {
         let mut server = server();
-        server.receive(&client_frame(0x01, b"ok"));
+        server.handle_input(&client_frame(0x01, b"ok"));
         assert!(drain(&mut server).is_empty());
-        server.receive(&client_frame(0x00, b"\xed\xa0\x80"));
+        server.handle_input(&client_frame(0x00, b"\xed\xa0\x80"));
         assert_eq!(
             drain(&mut server),
             vec![Err(ProtocolError::InvalidUtf8.into())]
@@ -359,7 +359,7 @@ mod section_8_1_utf8 {
         let mut wire = client_frame(0x01, &euro[..1]);
         wire.extend(client_frame(0x00, &euro[1..2]));
         wire.extend(client_frame(0x80, &euro[2..]));
-        server.receive(&wire);
+        server.handle_input(&wire);
         assert_eq!(drain(&mut server), vec![Ok(Message::text("€"))]);
     }
 
@@ -434,18 +434,18 @@ mod corking {
         assert!(!server.has_pending_input());
         let mut wire = client_frame(0x81, b"one");
         wire.extend(client_frame(0x81, b"two"));
-        server.receive(&wire[..wire.len() - 1]);
+        server.handle_input(&wire[..wire.len() - 1]);
         assert!(server.has_pending_input());
-        assert_eq!(server.poll_event(), Ok(Some(Message::text("one"))));
+        assert_eq!(server.poll_recv(), Ok(Some(Message::text("one"))));
         assert!(!server.has_pending_input(), "only a partial frame is left");
-        server.receive(&wire[wire.len() - 1..]);
+        server.handle_input(&wire[wire.len() - 1..]);
         assert!(server.has_pending_input());
-        assert_eq!(server.poll_event(), Ok(Some(Message::text("two"))));
+        assert_eq!(server.poll_recv(), Ok(Some(Message::text("two"))));
         assert!(!server.has_pending_input());
         // A malformed header is pending input too: the error is ready to be reported.
-        server.receive(b"\x83");
+        server.handle_input(b"\x83");
         assert!(!server.has_pending_input());
-        server.receive(b"\x80");
+        server.handle_input(b"\x80");
         assert!(server.has_pending_input());
     }
 }
@@ -505,7 +505,7 @@ mod output {
         let mut slices = [IoSlice::new(&[]); 8];
         assert_eq!(client.transmit_chunks(&mut slices), 1);
         let mut server = server();
-        server.receive(&output(&mut client));
+        server.handle_input(&output(&mut client));
         assert_eq!(
             drain(&mut server),
             vec![Ok(Message::binary(vec![5u8; 20_000]))]
@@ -519,9 +519,9 @@ mod transport_end {
     #[test]
     fn eof_mid_frame_is_an_abnormal_closure() {
         let mut server = server();
-        server.receive(&client_frame(0x82, b"truncated")[..8]);
+        server.handle_input(&client_frame(0x82, b"truncated")[..8]);
         assert!(drain(&mut server).is_empty());
-        server.receive_eof();
+        server.handle_eof();
         assert_eq!(
             drain(&mut server),
             vec![Err(ConnectionError::TransportEnded)]

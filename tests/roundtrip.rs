@@ -86,7 +86,7 @@ fn perform(sender: &mut Connection, ops: &[Op]) -> Vec<Message> {
 fn deliver_in_chunks(receiver: &mut Connection, wire: &[u8], chunk: usize) -> Vec<Message> {
     let mut received = Vec::new();
     for piece in wire.chunks(chunk) {
-        receiver.receive(piece);
+        receiver.handle_input(piece);
         for event in drain(receiver) {
             received.push(event.expect("a valid stream never fails"));
         }
@@ -127,9 +127,9 @@ proptest! {
         let mut conn = Connection::with_mask_seed(role, config, SEED);
         let mut errors = Vec::new();
         for piece in data.chunks(chunk) {
-            conn.receive(piece);
+            conn.handle_input(piece);
             loop {
-                match conn.poll_event() {
+                match conn.poll_recv() {
                     Ok(Some(message)) => prop_assert!(message.len() <= 256),
                     Ok(None) => break,
                     Err(error) => errors.push(error),

@@ -14,9 +14,15 @@ use support::*;
 
 const SECOND: Duration = Duration::from_secs(1);
 
+/// The default configuration without keepalive: each test turns on the timers it is about, on
+/// the side it is about.
+fn quiet() -> Config {
+    Config::default().ping_interval(None)
+}
+
 /// Keepalive: a Ping after 20 s of silence, given up on 10 s later.
 fn keepalive() -> Config {
-    Config::default()
+    quiet()
         .ping_interval(Some(20 * SECOND))
         .pong_timeout(10 * SECOND)
 }
@@ -24,7 +30,7 @@ fn keepalive() -> Config {
 /// A client that answers nothing by itself (no automatic pongs): whether it is silent is the
 /// test's to decide.
 fn silent() -> Config {
-    Config::default().auto_pong(false)
+    quiet().auto_pong(false)
 }
 
 fn close_frame(code: CloseCode, reason: &str) -> Message {
@@ -37,7 +43,7 @@ mod keepalive {
 
     #[test]
     fn without_a_clock_no_timer_runs() {
-        let config = Config::default()
+        let config = quiet()
             .ping_interval(Some(SECOND))
             .idle_timeout(Some(SECOND));
         let server = Connection::new(Role::Server, config);
@@ -47,7 +53,7 @@ mod keepalive {
 
     #[test]
     fn a_ping_goes_out_after_the_interval_of_silence_and_activity_postpones_it() {
-        let mut pair = Pair::new(Config::default(), keepalive());
+        let mut pair = Pair::new(quiet(), keepalive());
         let start = pair.now;
         assert_eq!(pair.server.poll_timeout(), Some(start + 20 * SECOND));
         // A message at 15 s moves the deadline to 35 s.
@@ -85,7 +91,7 @@ mod keepalive {
 
     #[test]
     fn a_peer_that_answers_pings_stays_connected() {
-        let mut pair = Pair::new(Config::default(), keepalive());
+        let mut pair = Pair::new(quiet(), keepalive());
         let start = pair.now;
         for _ in 0..10 {
             pair.advance_to_next_deadline();
@@ -173,8 +179,8 @@ mod idle_timeout {
     #[test]
     fn an_idle_connection_is_closed_with_1001() {
         let mut pair = Pair::new(
-            Config::default(),
-            Config::default().idle_timeout(Some(60 * SECOND)),
+            quiet(),
+            quiet().idle_timeout(Some(60 * SECOND)),
         );
         let start = pair.now;
         assert_eq!(pair.server.poll_timeout(), Some(start + 60 * SECOND));
@@ -198,7 +204,7 @@ mod section_7_1_closing {
 
     /// A pair whose client started and completed the closing handshake at `pair.now`.
     fn after_closing_handshake(server_config: Config) -> Pair {
-        let mut pair = Pair::new(Config::default(), server_config);
+        let mut pair = Pair::new(quiet(), server_config);
         pair.client.close(CloseCode::NORMAL, "").unwrap();
         pair.drive();
         assert!(matches!(
@@ -233,8 +239,8 @@ mod section_7_1_closing {
     #[test]
     fn a_peer_that_never_answers_our_close_is_given_up_on() {
         let mut pair = Pair::new(
-            Config::default(),
-            Config::default().close_timeout(5 * SECOND),
+            quiet(),
+            quiet().close_timeout(5 * SECOND),
         );
         let start = pair.now;
         // The client vanished: nothing gets through any more.
@@ -292,7 +298,7 @@ mod section_7_1_closing {
 
     #[test]
     fn a_server_lingers_for_the_clients_fin_after_the_closing_handshake() {
-        let mut pair = after_closing_handshake(Config::default());
+        let mut pair = after_closing_handshake(quiet());
         assert_eq!(
             pair.server.transport(),
             Transport::ShutdownWrite,
@@ -301,8 +307,8 @@ mod section_7_1_closing {
         pair.now += SECOND;
         pair.server.handle_timeout(pair.now);
         // Late bytes are discarded, not buffered.
-        pair.server.receive(&client_frame(0x82, &[0; 1000]));
-        assert_eq!(pair.server.receive_buffer().len(), 0);
+        pair.server.handle_input(&client_frame(0x82, &[0; 1000]));
+        assert_eq!(pair.server.input_buffer().len(), 0);
         assert_eq!(pair.server.transport(), Transport::ShutdownWrite);
         // The server's FIN reaches the client, which ends its side in turn.
         assert!(pair.eof_to_client());
@@ -320,7 +326,7 @@ mod section_7_1_closing {
 
     #[test]
     fn the_linger_gives_up_on_a_client_that_never_sends_its_fin() {
-        let mut pair = after_closing_handshake(Config::default().close_linger(3 * SECOND));
+        let mut pair = after_closing_handshake(quiet().close_linger(3 * SECOND));
         let start = pair.now;
         // The client's FIN is never delivered.
         while pair.server.transport() != Transport::Release {
@@ -332,7 +338,7 @@ mod section_7_1_closing {
 
     #[test]
     fn no_linger_when_turned_off_or_after_the_peer_went_silent() {
-        let pair = after_closing_handshake(Config::default().close_linger(Duration::ZERO));
+        let pair = after_closing_handshake(quiet().close_linger(Duration::ZERO));
         assert_eq!(pair.server.transport(), Transport::Release);
 
         // A peer that stopped answering pings will not send a FIN either.
@@ -352,7 +358,7 @@ mod section_7_1_closing {
         let mut pair = Pair::default_configs();
         let start = pair.now;
         // A client that does not mask: a protocol error.
-        pair.server.receive(b"\x81\x02hi");
+        pair.server.handle_input(b"\x81\x02hi");
         pair.step();
         assert_eq!(
             pair.take_server_events(),
@@ -378,7 +384,7 @@ mod backpressure {
 
     #[test]
     fn past_the_high_water_mark_reading_pauses_but_sends_are_accepted() {
-        let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(1000));
+        let mut server = Connection::new(Role::Server, quiet().max_send_buffer(1000));
         let payload = [0u8; 300];
         for _ in 0..3 {
             server.send_binary(&payload).unwrap();
@@ -400,14 +406,14 @@ mod backpressure {
     #[test]
     fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
         let limit = 4096;
-        let mut server = Connection::new(Role::Server, Config::default().max_send_buffer(limit));
+        let mut server = Connection::new(Role::Server, quiet().max_send_buffer(limit));
         let ping = client_frame(0x89, &[0xaa; 125]);
         let chunk: Vec<u8> = ping.iter().copied().cycle().take(16 * 1024).collect();
         // An adapter reads only while the connection wants input, and never writes here: the
         // peer does not read.
         let mut reads = 0;
         while (server.transport() != Transport::PauseReading) && reads < 1000 {
-            server.receive(&chunk);
+            server.handle_input(&chunk);
             let _ = drain(&mut server);
             reads += 1;
         }

@@ -276,9 +276,9 @@ fn decode(c: &mut Criterion) {
                 rfc6455::Connection::new(rfc6455::Role::Server, rfc6455::Config::default());
             group.bench_function("rfc6455", |b| {
                 b.iter(|| {
-                    ours.receive(black_box(&wire));
+                    ours.handle_input(black_box(&wire));
                     let mut received = 0;
-                    while let Some(message) = ours.poll_event().expect("valid frames") {
+                    while let Some(message) = ours.poll_recv().expect("valid frames") {
                         received += black_box(message).len();
                     }
                     assert_eq!(received, count * size);

@@ -203,7 +203,7 @@ async fn serve(options: Options) -> std::io::Result<()> {
     let (shutdown_tx, shutdown) = watch::channel(false);
     let (alive, mut alive_rx) = mpsc::channel(1);
     let app = App {
-        config: Config::for_adapters()
+        config: Config::default()
             .ping_interval(Some(HEARTBEAT))
             .pong_timeout(HEARTBEAT)
             .max_message_size(options.max_message_bytes),
@@ -251,7 +251,7 @@ async fn websocket(upgrade: WebSocketUpgrade, State(app): State<App>) -> Respons
 
 /// Accepts clients without an `Origin` (not browsers) and pages served by this host; refuses
 /// other sites' pages, which would otherwise connect with their visitors' cookies.
-fn same_origin(request: &rfc6455::handshake::Request) -> Result<(), Reject> {
+fn same_origin(request: &rfc6455::handshake::UpgradeRequest) -> Result<(), Reject> {
     let Some(origin) = request.origin() else {
         return Ok(());
     };
@@ -322,7 +322,7 @@ mod tests {
         assert!(args("a:1 b:2").is_err());
     }
 
-    fn request(origin: Option<&str>) -> rfc6455::handshake::Request {
+    fn request(origin: Option<&str>) -> rfc6455::handshake::UpgradeRequest {
         let mut builder = axum::http::Request::get("/ws")
             .header("Host", "127.0.0.1:8080")
             .header("Upgrade", "websocket")
@@ -332,7 +332,7 @@ mod tests {
         if let Some(origin) = origin {
             builder = builder.header("Origin", origin);
         }
-        rfc6455::handshake::Request::from_http(&builder.body(()).unwrap()).unwrap()
+        rfc6455::handshake::UpgradeRequest::from_http(&builder.body(()).unwrap()).unwrap()
     }
 
     #[test]

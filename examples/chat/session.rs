@@ -71,7 +71,7 @@ where
         mut shutdown,
         alive,
     } = shared;
-    let (mut reader, writer) = ws.split();
+    let (mut reader, writer) = ws.into_split();
     let (outbox, outbox_rx, kick) = Outbox::new();
     let mut writer = tokio::spawn(write_loop(writer, outbox_rx));
     let mut session = Session {

@@ -36,9 +36,9 @@ use crate::Cursor;
 
 /// Answer pings automatically (`Config::auto_pong`).
 pub const FLAG_AUTO_PONG: u8 = 0x01;
-/// Call `receive_eof` after the last chunk.
+/// Call `handle_eof` after the last chunk.
 pub const FLAG_EOF: u8 = 0x02;
-/// Append input through `receive_buffer()` instead of `receive`.
+/// Append input through `input_buffer()` instead of `handle_input`.
 pub const FLAG_READ_BUFFER: u8 = 0x04;
 /// The wire is a list of frames for the harness to encode (and mask, for the server role).
 pub const FLAG_STRUCTURED: u8 = 0x08;
@@ -431,7 +431,7 @@ struct Harness {
     now: Instant,
     /// Whether `handle_timeout` was called yet (timers are off until then).
     ticked: bool,
-    /// The timeout a timer queued for the next `poll_event`, if any.
+    /// The timeout a timer queued for the next `poll_recv`, if any.
     timer_error: Option<Timeout>,
     /// Every event and the error, for the comparison with the reference model.
     events: Vec<Message>,
@@ -573,15 +573,15 @@ impl Harness {
 
     fn feed(&mut self, chunk: &[u8]) {
         if self.read_buffer {
-            self.conn.receive_buffer().extend_from_slice(chunk);
+            self.conn.input_buffer().extend_from_slice(chunk);
         } else {
-            self.conn.receive(chunk);
+            self.conn.handle_input(chunk);
         }
         self.fed += chunk.len();
         crate::trace!("receive {chunk:x?}");
         // Bounded even before the drain: what the last drain left plus this chunk.
         let bound = self.buffer_bound() + chunk.len();
-        let buffered = self.conn.receive_buffer().len();
+        let buffered = self.conn.input_buffer().len();
         assert!(
             buffered <= bound,
             "buffered {buffered} > {bound} after a {}-byte chunk",
@@ -595,26 +595,26 @@ impl Harness {
         self.config.max_frame_size.max(MAX_HEADER_LEN)
     }
 
-    /// Calls `poll_event` until it returns `Ok(None)` or an error, checking each result.
+    /// Calls `poll_recv` until it returns `Ok(None)` or an error, checking each result.
     fn drain(&mut self) {
         let mut calls = 0;
         loop {
             calls += 1;
             // Each message consumes at least 2 bytes; an endless stream of events is a bug.
-            assert!(calls <= self.fed + 3, "poll_event keeps returning events");
+            assert!(calls <= self.fed + 3, "poll_recv keeps returning events");
             let state_before = self.conn.state();
             assert_eq!(state_before, self.state());
             let pending_input = self.conn.has_pending_input();
-            let buffered_before = self.conn.receive_buffer().len();
-            let result = self.conn.poll_event();
+            let buffered_before = self.conn.input_buffer().len();
+            let result = self.conn.poll_recv();
             let fresh = self.new_output();
-            crate::trace!("poll_event -> {result:?}, output {fresh:x?}");
+            crate::trace!("poll_recv -> {result:?}, output {fresh:x?}");
             if pending_input {
                 let progressed = !matches!(result, Ok(None))
-                    || self.conn.receive_buffer().len() < buffered_before;
+                    || self.conn.input_buffer().len() < buffered_before;
                 assert!(
                     progressed,
-                    "has_pending_input() but poll_event made no progress"
+                    "has_pending_input() but poll_recv made no progress"
                 );
             } else {
                 assert!(
@@ -634,7 +634,7 @@ impl Harness {
                 }
             }
         }
-        let buffered = self.conn.receive_buffer().len();
+        let buffered = self.conn.input_buffer().len();
         assert!(
             buffered < self.buffer_bound(),
             "{buffered} bytes buffered after a drain (max_frame_size {})",
@@ -647,14 +647,14 @@ impl Harness {
         // Once failed or closed, the connection stays quiet (but a client that completed the
         // closing handshake may still see its close timer fire).
         if self.errors > 0 || (self.close_received && self.role == Role::Server) {
-            assert_eq!(self.conn.poll_event(), Ok(None));
+            assert_eq!(self.conn.poll_recv(), Ok(None));
             assert!(self.new_output().is_empty());
         }
         if !matches!(self.phase, Phase::Open | Phase::Closing { .. }) {
             // Input after the peer's Close or a failure is dropped by the next call that
-            // decodes, also when it was appended to `receive_buffer()` directly: a driver that
+            // decodes, also when it was appended to `input_buffer()` directly: a driver that
             // reads while lingering must not accumulate it.
-            assert_eq!(self.conn.receive_buffer().len(), 0, "in {:?}", self.phase);
+            assert_eq!(self.conn.input_buffer().len(), 0, "in {:?}", self.phase);
             assert!(!self.conn.has_pending_input());
             assert_eq!(self.conn.frame_bytes_missing(), 0);
         }
@@ -759,13 +759,13 @@ impl Harness {
                 ConnectionError::Timeout(expected),
                 "the timer's error"
             );
-            assert!(fresh.is_empty(), "{error:?} queued output in poll_event");
+            assert!(fresh.is_empty(), "{error:?} queued output in poll_recv");
             assert_eq!(state_before, State::Closed);
             assert_eq!(self.phase, Phase::Closed);
         } else {
             match error {
                 ConnectionError::TransportEnded => {
-                    assert!(self.eof, "TransportEnded without receive_eof");
+                    assert!(self.eof, "TransportEnded without handle_eof");
                     assert_eq!(code, CloseCode::ABNORMAL_CLOSURE);
                     assert!(fresh.is_empty(), "a frame sent at end of input: {fresh:x?}");
                     self.phase = Phase::Closed;
@@ -1009,7 +1009,7 @@ impl Harness {
     /// 1011 "keepalive timeout") or Idle (Close 1001 "idle timeout"). The close timer gives up,
     /// sending nothing, exactly `close_timeout` after the first tick that saw our Close (or, for
     /// a client, the end of the closing handshake); the linger ends exactly `close_linger` after
-    /// the first tick that saw it start. The timeout itself comes from the next `poll_event`.
+    /// the first tick that saw it start. The timeout itself comes from the next `poll_recv`.
     fn tick(&mut self, step: Duration) {
         self.now += step;
         self.ticked = true;
@@ -1211,10 +1211,10 @@ impl Harness {
             Role::Server => Role::Client,
         };
         let mut peer = Connection::with_mask_seed(peer_role, Config::default(), [1; 32]);
-        peer.receive(&self.out);
+        peer.handle_input(&self.out);
         let mut count = 0;
         loop {
-            match peer.poll_event() {
+            match peer.poll_recv() {
                 Ok(Some(_)) => count += 1,
                 Ok(None) => break,
                 Err(error) => panic!("the peer rejects our output: {error:?}"),
@@ -1293,7 +1293,7 @@ pub fn check(role: Role, data: &[u8]) {
     }
     if input.flags & FLAG_EOF != 0 {
         harness.eof = true;
-        harness.conn.receive_eof();
+        harness.conn.handle_eof();
         if matches!(
             harness.phase,
             Phase::AwaitingEof { .. } | Phase::Lingering { .. }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rfc6455::handshake::{
     Accept, BuildError, ClientHandshake, ClientHandshakeError, ClientRequest, HandshakeError,
-    Request, Response, ServerHandshake, accept_key,
+    UpgradeRequest, UpgradeResponse, ServerHandshake, accept_key,
 };
 
 use crate::{Cursor, chunks, find, head_limit, trim_ows};
@@ -48,9 +48,9 @@ pub fn check_request(data: &[u8]) {
     let limit = head_limit(limit_selector).unwrap_or(rfc6455::handshake::DEFAULT_MAX_HEADER_BYTES);
 
     let mut server = new_handshake();
-    let mut outcome: Option<Result<Request, HandshakeError>> = None;
+    let mut outcome: Option<Result<UpgradeRequest, HandshakeError>> = None;
     for piece in chunks(input, chunk) {
-        let result = server.receive(piece);
+        let result = server.handle_input(piece);
         match (&outcome, result) {
             (None, Ok(None)) => {}
             (None, Ok(Some(request))) => outcome = Some(Ok(request)),
@@ -64,7 +64,7 @@ pub fn check_request(data: &[u8]) {
 
     // Chunking does not change the answer.
     let mut whole = new_handshake();
-    let one_shot = whole.receive(input).transpose();
+    let one_shot = whole.handle_input(input).transpose();
     assert_eq!(one_shot, outcome, "one-shot and chunked feeds disagree");
 
     match (expect(input, limit), &outcome) {
@@ -104,7 +104,7 @@ pub fn check_request(data: &[u8]) {
     if let Some(Err(error)) = &outcome {
         check_request_error(error);
         // Still the same error for any later byte.
-        assert_eq!(server.receive(b"\r\n\r\n").as_ref(), Err(error));
+        assert_eq!(server.handle_input(b"\r\n\r\n").as_ref(), Err(error));
     }
 }
 
@@ -157,7 +157,7 @@ fn check_request_error(error: &HandshakeError) {
     }
 }
 
-fn check_valid_request(request: &Request, head: &[u8]) {
+fn check_valid_request(request: &UpgradeRequest, head: &[u8]) {
     assert_eq!(request.method(), "GET");
     assert!(request.path().starts_with('/'), "path {:?}", request.path());
     assert!(!request.host().is_empty());
@@ -204,7 +204,7 @@ fn check_valid_request(request: &Request, head: &[u8]) {
 }
 
 /// The same request through the `http` crate's types validates the same way.
-fn check_request_via_http(request: &Request) {
+fn check_request_via_http(request: &UpgradeRequest) {
     let mut builder = http::Request::builder()
         .method("GET")
         .uri(request.target())
@@ -216,7 +216,7 @@ fn check_request_via_http(request: &Request) {
     let Ok(http_request) = builder.body(()) else {
         return;
     };
-    let again = match Request::from_http(&http_request) {
+    let again = match UpgradeRequest::from_http(&http_request) {
         Ok(again) => again,
         Err(error) => panic!(
             "from_http refuses what the wire accepted: {error:?} for target {:?}",
@@ -424,9 +424,9 @@ pub fn check_response(data: &[u8]) {
     assert_eq!(client.key(), BASE64.encode(NONCE));
     assert_eq!(accept_key(client.key().as_bytes()), EXPECTED_ACCEPT);
 
-    let mut outcome: Option<Result<Response, ClientHandshakeError>> = None;
+    let mut outcome: Option<Result<UpgradeResponse, ClientHandshakeError>> = None;
     for piece in chunks(&input, chunk) {
-        let result = client.receive(piece);
+        let result = client.handle_input(piece);
         match (&outcome, result) {
             (None, Ok(None)) => {}
             (None, Ok(Some(response))) => outcome = Some(Ok(response)),
@@ -437,7 +437,7 @@ pub fn check_response(data: &[u8]) {
     }
     let mut whole = new_handshake();
     assert_eq!(
-        whole.receive(&input).transpose(),
+        whole.handle_input(&input).transpose(),
         outcome,
         "one-shot and chunked feeds disagree"
     );
@@ -487,7 +487,7 @@ pub fn check_response(data: &[u8]) {
         );
     }
     if let Some(Err(error)) = &outcome {
-        assert_eq!(client.receive(b"\r\n\r\n").as_ref(), Err(error));
+        assert_eq!(client.handle_input(b"\r\n\r\n").as_ref(), Err(error));
     }
 }
 
@@ -505,7 +505,7 @@ fn check_response_error(error: &ClientHandshakeError) {
     }
 }
 
-fn check_valid_response(client: &ClientHandshake, response: &Response, mode: u8) {
+fn check_valid_response(client: &ClientHandshake, response: &UpgradeResponse, mode: u8) {
     assert_eq!(response.status(), 101);
     let headers = response.headers();
     // Success only when exactly one Sec-WebSocket-Accept is present and, ignoring surrounding
@@ -552,7 +552,7 @@ fn check_valid_response(client: &ClientHandshake, response: &Response, mode: u8)
 }
 
 /// The same response through the `http` crate's types validates the same way.
-fn check_response_via_http(client: &ClientHandshake, response: &Response) {
+fn check_response_via_http(client: &ClientHandshake, response: &UpgradeResponse) {
     let mut builder = http::Response::builder()
         .status(101)
         .version(http::Version::HTTP_11);

@@ -51,9 +51,9 @@ pub fn check(data: &[u8]) {
         wire.extend_from_slice(payload);
         apply_mask(&mut wire[start..], key, 0);
     }
-    server.receive(&wire);
+    server.handle_input(&wire);
     loop {
-        match server.poll_event() {
+        match server.poll_recv() {
             Ok(Some(Message::Text(text))) => {
                 assert!(text.len() <= limit, "text of {} > {limit}", text.len())
             }
@@ -78,7 +78,7 @@ pub fn check(data: &[u8]) {
                     out.ends_with(&code.0.to_be_bytes()),
                     "the Close with {code} is queued: {out:?}"
                 );
-                assert_eq!(server.poll_event(), Ok(None));
+                assert_eq!(server.poll_recv(), Ok(None));
                 break;
             }
         }

@@ -2,9 +2,9 @@
 //! framing, fragmentation, control frames and the closing handshake, for both roles.
 //!
 //! ```text
-//!   receive(bytes) ──► [ receive buffer ] ──► poll_event() ──► Message / ConnectionError
-//!   receive_eof()            │ auto-pong, close echo, fail (§7.1.7)
-//!                            ▼
+//!   handle_input(bytes) ──► [ receive buffer ] ──► poll_recv() ──► Message / ConnectionError
+//!   handle_eof()                 │ auto-pong, close echo, fail (§7.1.7)
+//!                                 ▼
 //!   send(msg) ────────► [ send buffer ] ──► poll_transmit(&mut Vec) ──► write
 //!   close(code)                             transmit_chunks() + advance_transmit(n)
 //!
@@ -12,7 +12,7 @@
 //!   transport() ──► Read / PauseReading / ShutdownWrite / Release
 //! ```
 //!
-//! One concern per file: [`receive`](self) decodes (§5.2–§5.5), `send` encodes, `timers` runs
+//! One concern per file: `receive` decodes (§5.2–§5.5), `send` encodes, `timers` runs
 //! the clocks the core is given, `transmit` hands out the bytes to write, and `phase` holds the
 //! lifecycle (§4.1, §7.1) and its only assignment.
 #![forbid(unsafe_code)]
@@ -62,7 +62,7 @@ pub enum State {
 }
 
 /// What a driver does with its transport now: the one lifecycle question, answered by
-/// [`Connection::transport`]. Ask after every round of [`poll_event`](Connection::poll_event)
+/// [`Connection::transport`]. Ask after every round of [`poll_recv`](Connection::poll_recv)
 /// and [`poll_transmit`](Connection::poll_transmit).
 ///
 /// Exhaustive on purpose: a driver must decide for every case, so a new one would have to be a
@@ -104,14 +104,14 @@ enum DataKind {
 /// * **Getters**: [`role`](Self::role), [`state`](Self::state), [`config`](Self::config),
 ///   [`transport`](Self::transport) (what to do with the transport now),
 ///   [`timers_running`](Self::timers_running) (whether a clock is needed at all).
-/// * **Inputs**: [`receive`](Self::receive) the bytes read from the transport (or read straight
-///   into [`receive_buffer`](Self::receive_buffer)), [`receive_eof`](Self::receive_eof) when its
+/// * **Inputs**: [`handle_input`](Self::handle_input) the bytes read from the transport (or read straight
+///   into [`input_buffer`](Self::input_buffer)), [`handle_eof`](Self::handle_eof) when its
 ///   read side ends, and [`handle_timeout`](Self::handle_timeout) with the current time after
 ///   each read and when [`poll_timeout`](Self::poll_timeout)'s deadline passes.
 /// * **Commands**: [`send`](Self::send) and its typed variants, [`close`](Self::close). They
 ///   queue bytes; nothing is written until the driver writes it.
 /// * **Outputs**, after every input or command, drained in this order:
-///   1. [`poll_event`](Self::poll_event) until it returns `Ok(None)` or an error: messages from
+///   1. [`poll_recv`](Self::poll_recv) until it returns `Ok(None)` or an error: messages from
 ///      the peer (handling them may call commands; pings and closes are answered by the core);
 ///   2. [`poll_transmit`](Self::poll_transmit) (all pending bytes, appended to a `Vec`), or
 ///      [`write_transmit`](Self::write_transmit) (all of them, into an `io::Write`), or
@@ -132,11 +132,11 @@ enum DataKind {
 ///
 /// let mut server = Connection::new(Role::Server, Config::default());
 /// // A masked "Hello" from a client (RFC 6455 §5.7), then a ping.
-/// server.receive(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
-/// server.receive(b"\x89\x80\x00\x00\x00\x00");
-/// assert_eq!(server.poll_event()?, Some(Message::text("Hello")));
-/// assert!(matches!(server.poll_event()?, Some(Message::Ping(_))));
-/// assert_eq!(server.poll_event()?, None); // need more bytes
+/// server.handle_input(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+/// server.handle_input(b"\x89\x80\x00\x00\x00\x00");
+/// assert_eq!(server.poll_recv()?, Some(Message::text("Hello")));
+/// assert!(matches!(server.poll_recv()?, Some(Message::Ping(_))));
+/// assert_eq!(server.poll_recv()?, None); // need more bytes
 /// // The pong was queued by itself; echo the text too.
 /// server.send_text("Hello")?;
 /// let mut out = Vec::new();
@@ -277,8 +277,8 @@ impl Connection {
     /// server.close(CloseCode::NORMAL, "bye")?;
     /// assert_eq!(server.transport(), Transport::Read); // wait for the client's Close
     /// // The client's masked Close (code 1000, empty reason).
-    /// server.receive(b"\x88\x82\x00\x00\x00\x00\x03\xe8");
-    /// server.poll_event()?;
+    /// server.handle_input(b"\x88\x82\x00\x00\x00\x00\x03\xe8");
+    /// server.poll_recv()?;
     /// // Shut down the write side and wait for the client's FIN, at most the 2 s linger.
     /// assert_eq!(server.transport(), Transport::ShutdownWrite);
     /// assert_eq!(server.poll_timeout(), Some(start)); // the linger starts at the next tick
@@ -322,12 +322,12 @@ mod memory {
 
     #[test]
     fn close_timers_allocate_nothing() {
-        let mut conn = Connection::new(Role::Server, Config::default());
+        let mut conn = Connection::new(Role::Server, Config::default().ping_interval(None));
         let start = Instant::now();
         conn.handle_timeout(start);
-        conn.receive(b"\x82\x82\x00\x00\x00\x00hi");
+        conn.handle_input(b"\x82\x82\x00\x00\x00\x00hi");
         conn.handle_timeout(start + Duration::from_secs(1));
-        assert!(matches!(conn.poll_event(), Ok(Some(Message::Binary(_)))));
+        assert!(matches!(conn.poll_recv(), Ok(Some(Message::Binary(_)))));
         assert!(conn.timers.is_none());
         assert_eq!(conn.poll_timeout(), None);
 
@@ -356,11 +356,11 @@ mod memory {
     #[test]
     fn a_finished_fragmented_message_frees_its_assembly() {
         let mut conn = Connection::new(Role::Server, Config::default());
-        conn.receive(b"\x01\x82\x00\x00\x00\x00hi");
-        assert_eq!(conn.poll_event(), Ok(None));
+        conn.handle_input(b"\x01\x82\x00\x00\x00\x00hi");
+        assert_eq!(conn.poll_recv(), Ok(None));
         assert!(conn.assembly.is_some());
-        conn.receive(b"\x80\x81\x00\x00\x00\x00!");
-        assert!(matches!(conn.poll_event(), Ok(Some(Message::Text(_)))));
+        conn.handle_input(b"\x80\x81\x00\x00\x00\x00!");
+        assert!(matches!(conn.poll_recv(), Ok(Some(Message::Text(_)))));
         assert!(conn.assembly.is_none());
     }
 }

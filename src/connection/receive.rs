@@ -46,28 +46,28 @@ pub(super) struct Assembly {
 impl Connection {
     /// Hands over bytes read from the transport. Bytes that arrive after the peer's Close frame or
     /// after the connection failed are discarded.
-    pub fn receive(&mut self, data: &[u8]) {
+    pub fn handle_input(&mut self, data: &[u8]) {
         if self.phase.reads_input() {
             self.recv.extend_from_slice(data);
         }
     }
 
     /// The receive buffer, for reading from the transport without an intermediate copy (e.g.
-    /// `socket.read_buf(conn.receive_buffer())`). Appending here is the same as calling
-    /// [`receive`](Self::receive). Once the peer's Close has arrived, or the connection failed,
+    /// `socket.read_buf(conn.input_buffer())`). Appending here is the same as calling
+    /// [`handle_input`](Self::handle_input). Once the peer's Close has arrived, or the connection failed,
     /// what is appended here is dropped by the next call that decodes.
     ///
     /// A driver that keeps many idle connections may take the buffer out when it is empty
     /// (`std::mem::take`) and hand it to another connection: an idle connection then holds no
     /// receive buffer.
-    pub fn receive_buffer(&mut self) -> &mut BytesMut {
+    pub fn input_buffer(&mut self) -> &mut BytesMut {
         &mut self.recv
     }
 
     /// Tells the connection that the transport's read side has ended. Bytes already received are
-    /// still decoded; then [`poll_event`](Self::poll_event) reports
+    /// still decoded; then [`poll_recv`](Self::poll_recv) reports
     /// [`ConnectionError::TransportEnded`] unless the closing handshake had finished.
-    pub fn receive_eof(&mut self) {
+    pub fn handle_eof(&mut self) {
         self.input_ended = true;
         if !self.phase.reads_input() {
             self.transition(Event::InputEnded);
@@ -75,7 +75,7 @@ impl Connection {
     }
 
     /// Whether a whole frame (or a protocol error) is already buffered, so that
-    /// [`poll_event`](Self::poll_event) can make progress without reading the transport.
+    /// [`poll_recv`](Self::poll_recv) can make progress without reading the transport.
     ///
     /// Adapters use it to cork writes: while this is true the application is still working through
     /// input that arrived together, so its replies are queued and written in one batch when it
@@ -110,8 +110,8 @@ impl Connection {
     ///
     /// let mut server = Connection::new(Role::Server, Config::default());
     /// // The header of a masked 70,000-byte binary frame, and 4 bytes of its payload.
-    /// server.receive(b"\x82\xff\x00\x00\x00\x00\x00\x01\x11\x70\x00\x00\x00\x00abcd");
-    /// assert_eq!(server.poll_event()?, None);
+    /// server.handle_input(b"\x82\xff\x00\x00\x00\x00\x00\x01\x11\x70\x00\x00\x00\x00abcd");
+    /// assert_eq!(server.poll_recv()?, None);
     /// assert_eq!(server.frame_bytes_missing(), 70_000 - 4);
     /// # Ok::<(), rfc6455::ConnectionError>(())
     /// ```
@@ -132,13 +132,13 @@ impl Connection {
     /// `Ok(None)`: on a protocol violation the connection has queued a Close frame with the
     /// error's [`close_code`](ConnectionError::close_code) and stopped decoding; a timer's error
     /// (from [`handle_timeout`](Self::handle_timeout)) and the end of the transport
-    /// ([`receive_eof`](Self::receive_eof)) are reported here too.
-    pub fn poll_event(&mut self) -> Result<Option<Message>, ConnectionError> {
+    /// ([`handle_eof`](Self::handle_eof)) are reported here too.
+    pub fn poll_recv(&mut self) -> Result<Option<Message>, ConnectionError> {
         if let Some(error) = self.timers.as_mut().and_then(|timers| timers.error.take()) {
             return Err(error);
         }
         if !self.phase.reads_input() {
-            // Bytes a driver read into `receive_buffer` after the peer's Close or a failure (a
+            // Bytes a driver read into `input_buffer` after the peer's Close or a failure (a
             // lingering read, say) are discarded here, so the buffer cannot grow.
             self.recv.clear();
             return Ok(None);

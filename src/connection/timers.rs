@@ -29,7 +29,7 @@ pub(super) struct Timers {
     pings_sent: u64,
     /// Round-trip time of the last keepalive ping.
     pub(super) last_rtt: Option<Duration>,
-    /// An error found by a timer, reported by the next `poll_event`.
+    /// An error found by a timer, reported by the next `poll_recv`.
     pub(super) error: Option<ConnectionError>,
 }
 
@@ -48,7 +48,7 @@ impl Connection {
     /// Tells the connection the time, and fires the timers that are due.
     ///
     /// The connection never reads a clock: call this after every batch of received bytes (before
-    /// draining [`poll_event`](Self::poll_event), so a pong's round-trip time is measured at its
+    /// draining [`poll_recv`](Self::poll_recv), so a pong's round-trip time is measured at its
     /// arrival) and whenever the deadline from [`poll_timeout`](Self::poll_timeout) passes. Timers
     /// are off until the first call, so a connection driven without time behaves exactly as if
     /// none were configured. While [`timers_running`](Self::timers_running) is false a call only
@@ -67,7 +67,7 @@ impl Connection {
     /// * `close_linger`: how long [`ShutdownWrite`](crate::Transport::ShutdownWrite) waits for the
     ///   peer's end of the stream.
     ///
-    /// Timer errors are returned by the next call to `poll_event`.
+    /// Timer errors are returned by the next call to `poll_recv`.
     ///
     /// # Example
     ///
@@ -84,7 +84,7 @@ impl Connection {
     /// assert_eq!(conn.take_transmit()[0], 0x89); // a Ping went out
     /// // The peer stays silent past the pong timeout (20 s by default).
     /// conn.handle_timeout(start + Duration::from_secs(40));
-    /// assert_eq!(conn.poll_event(), Err(ConnectionError::Timeout(Timeout::Keepalive)));
+    /// assert_eq!(conn.poll_recv(), Err(ConnectionError::Timeout(Timeout::Keepalive)));
     /// assert_eq!(conn.transport(), Transport::Release); // after writing the Close
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -181,8 +181,9 @@ impl Connection {
 
     /// Whether a timer runs now, so that [`handle_timeout`](Self::handle_timeout) has work to
     /// do: keepalive or the idle timeout on an open connection, the close timer, or the linger.
-    /// While it is false a tick only records the time: a driver need not read the clock, and the
-    /// default configuration (close timers only) reads none while the connection is open.
+    /// While it is false a tick only records the time: a driver need not read the clock, and a
+    /// configuration without keepalive or idle timeout (`ping_interval(None)`) reads none while
+    /// the connection is open.
     #[must_use]
     pub fn timers_running(&self) -> bool {
         match self.phase {
@@ -207,7 +208,7 @@ impl Connection {
     }
 
     /// A timer gave up on the peer: say why with a Close if ours has not gone out, stop waiting
-    /// for anything from the peer, and report the timeout at the next `poll_event`.
+    /// for anything from the peer, and report the timeout at the next `poll_recv`.
     fn give_up(&mut self, timeout: Timeout) {
         if self.phase == Phase::Open {
             self.queue_close(Some(timeout.close_code()), timeout.reason());

@@ -44,7 +44,7 @@ impl std::fmt::Debug for Deflate {
 }
 
 impl Deflate {
-    /// The state for a connection that compresses `send` and inflates `receive`.
+    /// The state for a connection that compresses `send` and inflates `handle_input`.
     pub(crate) fn new(send: Stream, receive: Stream, config: Option<&DeflateConfig>) -> Self {
         let defaults = DeflateConfig::default();
         let config = config.unwrap_or(&defaults);

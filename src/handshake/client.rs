@@ -137,7 +137,7 @@ const REQUEST_RESERVED: &[&str] = &[
 /// A client's opening handshake in progress (RFC 6455 §4.1).
 ///
 /// Write [`request_bytes`](Self::request_bytes) to the transport, then feed the server's bytes to
-/// [`receive`](Self::receive) until it returns the [`Response`]. Bytes that followed the response
+/// [`handle_input`](Self::handle_input) until it returns the [`UpgradeResponse`]. Bytes that followed the response
 /// are WebSocket frames, kept for [`take_leftover`](Self::take_leftover). On an error the client
 /// must fail the connection: close the transport.
 ///
@@ -160,7 +160,7 @@ const REQUEST_RESERVED: &[&str] = &[
 /// );
 ///
 /// let response = client
-///     .receive(
+///     .handle_input(
 ///         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 ///           Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
 ///           Sec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi",
@@ -310,7 +310,10 @@ impl ClientHandshake {
     /// complete and valid, and an error if the server refused or answered wrongly; the error is
     /// returned again by every later call. After the response has been returned, further bytes
     /// are appended to the leftover and `Ok(None)` is returned.
-    pub fn receive(&mut self, data: &[u8]) -> Result<Option<Response>, ClientHandshakeError> {
+    pub fn handle_input(
+        &mut self,
+        data: &[u8],
+    ) -> Result<Option<UpgradeResponse>, ClientHandshakeError> {
         let head = match self
             .head
             .push(data, |limit| ClientHandshakeError::HeadTooLarge { limit })?
@@ -348,7 +351,7 @@ impl ClientHandshake {
 
     /// Parses and validates a complete response head, terminator included (RFC 6455 §4.1, the
     /// list after "The client MUST validate the server's response as follows").
-    pub(crate) fn validate(&self, head: Bytes) -> Result<Response, ClientHandshakeError> {
+    pub(crate) fn validate(&self, head: Bytes) -> Result<UpgradeResponse, ClientHandshakeError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut storage);
         match parsed.parse(&head) {
@@ -445,7 +448,7 @@ impl ClientHandshake {
             _ => return Err(ClientHandshakeError::InvalidProtocol),
         };
 
-        Ok(Response {
+        Ok(UpgradeResponse {
             status,
             headers,
             protocol,
@@ -458,14 +461,14 @@ impl ClientHandshake {
 ///
 /// See [`ClientHandshake`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub struct UpgradeResponse {
     status: u16,
     headers: Headers,
     protocol: Option<String>,
     extensions: Vec<ExtensionOffer>,
 }
 
-impl Response {
+impl UpgradeResponse {
     /// The status: always 101 for a response that passed validation.
     pub fn status(&self) -> u16 {
         self.status

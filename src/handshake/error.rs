@@ -21,7 +21,7 @@ use super::{VERSION, write_refusal};
 /// use rfc6455::handshake::{HandshakeError, ServerHandshake};
 ///
 /// let mut server = ServerHandshake::new();
-/// let error = server.receive(b"POST / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap_err();
+/// let error = server.handle_input(b"POST / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap_err();
 /// assert_eq!(error, HandshakeError::MethodNotAllowed);
 /// assert_eq!(error.status(), 405);
 /// assert!(error.response_bytes().starts_with(b"HTTP/1.1 405 Method Not Allowed\r\n"));
@@ -210,7 +210,7 @@ const TEXT_PLAIN: (&str, &str) = ("Content-Type", "text/plain; charset=utf-8");
 /// let request = ClientRequest::new("ws://example.com/")?.key([0; 16]);
 /// let mut client = ClientHandshake::new(&request)?;
 /// let error = client
-///     .receive(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n")
+///     .handle_input(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n")
 ///     .unwrap_err();
 /// match error {
 ///     ClientHandshakeError::UnexpectedStatus { status, headers } => {

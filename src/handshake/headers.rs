@@ -21,7 +21,7 @@ use super::lists_contain_token;
 ///
 /// let mut server = ServerHandshake::new();
 /// let request = server
-///     .receive(
+///     .handle_input(
 ///         b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\
 ///           Connection: keep-alive\r\nConnection: Upgrade\r\n\
 ///           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\

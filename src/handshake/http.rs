@@ -7,10 +7,11 @@
 use bytes::Bytes;
 
 use super::{
-    Accept, BuildError, ClientHandshake, ClientHandshakeError, HandshakeError, Request, Response,
+    Accept, BuildError, ClientHandshake, ClientHandshakeError, HandshakeError, UpgradeRequest,
+    UpgradeResponse,
 };
 
-impl Request {
+impl UpgradeRequest {
     /// Validates a handshake request parsed by the `http` crate (RFC 6455 §4.2.1).
     ///
     /// The request must be HTTP/1.1: a WebSocket over HTTP/2 is a different handshake (RFC 8441).
@@ -19,7 +20,7 @@ impl Request {
     /// [`MAX_HEADERS`](super::MAX_HEADERS) fields are accepted.
     ///
     /// ```
-    /// use rfc6455::handshake::{Accept, Request};
+    /// use rfc6455::handshake::{Accept, UpgradeRequest};
     ///
     /// let http_request = http::Request::get("/chat")
     ///     .header("Host", "server.example.com")
@@ -28,7 +29,7 @@ impl Request {
     ///     .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
     ///     .header("Sec-WebSocket-Version", "13")
     ///     .body(())?;
-    /// let request = Request::from_http(&http_request)?;
+    /// let request = UpgradeRequest::from_http(&http_request)?;
     /// let response = request.accept_http(&Accept::new())?;
     /// assert_eq!(response.status(), http::StatusCode::SWITCHING_PROTOCOLS);
     /// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -52,7 +53,7 @@ impl Request {
         }
         head.extend_from_slice(b" HTTP/1.1\r\n");
         write_fields(&mut head, request.headers());
-        Request::parse(Bytes::from(head))
+        UpgradeRequest::parse(Bytes::from(head))
     }
 
     /// The `101 Switching Protocols` response that accepts this request, as an `http` response;
@@ -95,12 +96,12 @@ impl ClientHandshake {
 
     /// Validates a response parsed by the `http` crate against this handshake (RFC 6455 §4.1).
     ///
-    /// The same rules as [`receive`](Self::receive) apply, including the limits on the head. It
+    /// The same rules as [`handle_input`](Self::handle_input) apply, including the limits on the head. It
     /// does not change the handshake's state.
     pub fn validate_http<B>(
         &self,
         response: &http::Response<B>,
-    ) -> Result<Response, ClientHandshakeError> {
+    ) -> Result<UpgradeResponse, ClientHandshakeError> {
         match response.version() {
             http::Version::HTTP_11 => {}
             _ => return Err(ClientHandshakeError::UnsupportedHttpVersion),
@@ -164,7 +165,7 @@ mod tests {
 
     #[test]
     fn request_from_http_matches_request_from_bytes() {
-        let request = Request::from_http(&rfc_request().body(()).unwrap()).unwrap();
+        let request = UpgradeRequest::from_http(&rfc_request().body(()).unwrap()).unwrap();
         assert_eq!(request.path(), "/chat");
         assert_eq!(request.query(), Some("x=1"));
         assert_eq!(request.host(), "server.example.com");
@@ -182,7 +183,10 @@ mod tests {
             .uri("http://server.example.com/chat")
             .body(())
             .unwrap();
-        assert_eq!(Request::from_http(&request).unwrap().target(), "/chat");
+        assert_eq!(
+            UpgradeRequest::from_http(&request).unwrap().target(),
+            "/chat"
+        );
     }
 
     #[test]
@@ -196,7 +200,7 @@ mod tests {
             .header("Sec-WebSocket-Version", "13")
             .body(())
             .unwrap();
-        let parsed = Request::from_http(&request).unwrap();
+        let parsed = UpgradeRequest::from_http(&request).unwrap();
         assert_eq!((parsed.path(), parsed.query()), ("/", Some("room=1")));
     }
 
@@ -204,7 +208,7 @@ mod tests {
     fn request_from_http_errors() {
         let post = rfc_request().method("POST").body(()).unwrap();
         assert_eq!(
-            Request::from_http(&post),
+            UpgradeRequest::from_http(&post),
             Err(HandshakeError::MethodNotAllowed)
         );
         let http10 = rfc_request()
@@ -212,7 +216,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            Request::from_http(&http10),
+            UpgradeRequest::from_http(&http10),
             Err(HandshakeError::UnsupportedHttpVersion)
         );
         let http2 = rfc_request()
@@ -220,7 +224,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            Request::from_http(&http2),
+            UpgradeRequest::from_http(&http2),
             Err(HandshakeError::UnsupportedHttpVersion)
         );
         let v8 = rfc_request()
@@ -228,7 +232,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            Request::from_http(&v8),
+            UpgradeRequest::from_http(&v8),
             Err(HandshakeError::UnsupportedVersion)
         );
         let mut many = rfc_request();
@@ -236,14 +240,14 @@ mod tests {
             many = many.header(format!("x-{i}"), "v");
         }
         assert_eq!(
-            Request::from_http(&many.body(()).unwrap()),
+            UpgradeRequest::from_http(&many.body(()).unwrap()),
             Err(HandshakeError::TooManyHeaders)
         );
     }
 
     #[test]
     fn accept_http_has_the_same_fields_as_accept() {
-        let request = Request::from_http(&rfc_request().body(()).unwrap()).unwrap();
+        let request = UpgradeRequest::from_http(&rfc_request().body(()).unwrap()).unwrap();
         let accept = Accept::new().protocol("chat").header("Set-Cookie", "a=b");
         let response = request.accept_http(&accept).unwrap();
         assert_eq!(response.status(), 101);
@@ -283,7 +287,7 @@ mod tests {
             "dGhlIHNhbXBsZSBub25jZQ=="
         );
 
-        let server_request = Request::from_http(&http_request).unwrap();
+        let server_request = UpgradeRequest::from_http(&http_request).unwrap();
         let response = server_request
             .accept_http(&Accept::new().protocol("chat"))
             .unwrap();
@@ -292,7 +296,10 @@ mod tests {
 
         // The http and byte paths agree.
         let mut server = ServerHandshake::new();
-        let from_bytes = server.receive(client.request_bytes()).unwrap().unwrap();
+        let from_bytes = server
+            .handle_input(client.request_bytes())
+            .unwrap()
+            .unwrap();
         assert_eq!(from_bytes.key(), server_request.key());
         assert_eq!(from_bytes.target(), server_request.target());
     }

@@ -3,16 +3,16 @@
 //! registry of [§11.3].
 //!
 //! Both roles are sans-IO, like the rest of the crate: bytes from the transport go in through
-//! `receive`, a parsed and validated message comes out, and the bytes to write back are returned
+//! `handle_input`, a parsed and validated message comes out, and the bytes to write back are returned
 //! as a `Vec<u8>`. Nothing here reads a socket or a clock.
 //!
-//! * Server: feed a [`ServerHandshake`] until it yields a [`Request`], decide, then answer with
-//!   [`Request::accept`] and an [`Accept`], or with a [`Reject`]. If the peer sent something that
+//! * Server: feed a [`ServerHandshake`] until it yields an [`UpgradeRequest`], decide, then answer with
+//!   [`UpgradeRequest::accept`] and an [`Accept`], or with a [`Reject`]. If the peer sent something that
 //!   is not a valid opening handshake, the [`HandshakeError`] says which HTTP status to answer
 //!   with and [`HandshakeError::response_bytes`] writes that answer.
 //! * Client: build a [`ClientRequest`] from a `ws://` or `wss://` URL, create a
 //!   [`ClientHandshake`], write [`ClientHandshake::request_bytes`], then feed the server's bytes
-//!   until it yields a [`Response`].
+//!   until it yields an [`UpgradeResponse`].
 //!
 //! In both roles the bytes that followed the handshake in the same read belong to the WebSocket
 //! stream; `take_leftover` hands them over so they are never lost.
@@ -48,11 +48,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha1::{Digest as _, Sha1};
 
-pub use client::{ClientHandshake, ClientRequest, Response};
+pub use client::{ClientHandshake, ClientRequest, UpgradeResponse};
 pub use error::{BuildError, ClientHandshakeError, HandshakeError, UrlError};
 pub use extension::{ExtensionError, ExtensionOffer};
 pub use headers::Headers;
-pub use server::{Accept, Reject, Request, ServerHandshake};
+pub use server::{Accept, Reject, ServerHandshake, UpgradeRequest};
 pub use upgrade::offer_extensions;
 #[cfg(feature = "hyper")]
 pub(crate) use upgrade::{Negotiated, negotiate};

@@ -14,8 +14,8 @@ use super::{
 
 /// Reads a client's opening handshake (RFC 6455 §4.2.1).
 ///
-/// Feed it bytes from the transport with [`receive`](Self::receive) until it returns a
-/// [`Request`]; bytes that followed the request are WebSocket frames, kept for
+/// Feed it bytes from the transport with [`handle_input`](Self::handle_input) until it returns a
+/// [`UpgradeRequest`]; bytes that followed the request are WebSocket frames, kept for
 /// [`take_leftover`](Self::take_leftover). If it returns an error, write
 /// [`HandshakeError::response_bytes`] and close the connection.
 ///
@@ -24,9 +24,9 @@ use super::{
 ///
 /// let mut server = ServerHandshake::new();
 /// // The request of RFC 6455 §1.3, arriving in two reads, followed by the first frame.
-/// assert!(server.receive(b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n")?.is_none());
+/// assert!(server.handle_input(b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n")?.is_none());
 /// let request = server
-///     .receive(
+///     .handle_input(
 ///         b"Upgrade: websocket\r\nConnection: Upgrade\r\n\
 ///           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 ///           Origin: http://example.com\r\n\
@@ -81,7 +81,7 @@ impl ServerHandshake {
     ///
     /// Only the head is buffered, up to the configured limit; the head is parsed once, when its
     /// terminating empty line arrives.
-    pub fn receive(&mut self, data: &[u8]) -> Result<Option<Request>, HandshakeError> {
+    pub fn handle_input(&mut self, data: &[u8]) -> Result<Option<UpgradeRequest>, HandshakeError> {
         let head = match self
             .head
             .push(data, |limit| HandshakeError::HeadTooLarge { limit })?
@@ -89,7 +89,7 @@ impl ServerHandshake {
             Some(head) => head,
             None => return Ok(None),
         };
-        let verdict = Request::parse(head);
+        let verdict = UpgradeRequest::parse(head);
         self.head.settle(verdict)
     }
 
@@ -115,7 +115,7 @@ impl Default for ServerHandshake {
 ///
 /// See [`ServerHandshake`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
+pub struct UpgradeRequest {
     headers: Headers,
     method: Range<usize>,
     target: Range<usize>,
@@ -131,7 +131,7 @@ pub struct Request {
     extensions: Vec<ExtensionOffer>,
 }
 
-impl Request {
+impl UpgradeRequest {
     /// Parses and validates a complete head, terminator included.
     pub(crate) fn parse(head: Bytes) -> Result<Self, HandshakeError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -447,7 +447,7 @@ const ACCEPT_RESERVED: &[&str] = &[
 ///
 /// let mut server = ServerHandshake::new();
 /// let request = server
-///     .receive(
+///     .handle_input(
 ///         b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 ///           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
 ///           Sec-WebSocket-Protocol: v2.chat\r\n\r\n",
@@ -478,7 +478,7 @@ impl Accept {
         Self::default()
     }
 
-    /// Selects a subprotocol; it must be one the client offered ([`Request::protocols`]).
+    /// Selects a subprotocol; it must be one the client offered ([`UpgradeRequest::protocols`]).
     pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
         self.protocol = Some(protocol.into());
         self

@@ -3,8 +3,8 @@
 //! configuration enables are negotiated (RFC 6455 §4.2.2 step 5, §9; RFC 7692 §5).
 
 use super::{
-    Accept, BuildError, ClientHandshake, ClientHandshakeError, ClientRequest, Request, Response,
-    ServerHandshake,
+    Accept, BuildError, ClientHandshake, ClientHandshakeError, ClientRequest, ServerHandshake,
+    UpgradeRequest, UpgradeResponse,
 };
 use std::sync::Arc;
 
@@ -27,19 +27,19 @@ impl ServerHandshake {
     ///
     /// let mut handshake = ServerHandshake::new();
     /// let request = handshake
-    ///     .receive(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///     .handle_input(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
     ///                Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n\
     ///                \x89\x80\x00\x00\x00\x00")?
     ///     .expect("a whole request");
     /// let mut conn = handshake.accept(&request, Accept::default(), Config::default())?;
     /// assert!(conn.take_transmit().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
     /// // The ping that came with the request is there too.
-    /// assert!(matches!(conn.poll_event()?, Some(rfc6455::Message::Ping(_))));
+    /// assert!(matches!(conn.poll_recv()?, Some(rfc6455::Message::Ping(_))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accept(
         &mut self,
-        request: &Request,
+        request: &UpgradeRequest,
         accept: Accept,
         config: impl Into<Arc<Config>>,
     ) -> Result<Connection, BuildError> {
@@ -48,7 +48,7 @@ impl ServerHandshake {
         let response = request.accept(&accept)?;
         let mut conn = Connection::new(Role::Server, config);
         conn.queue_raw(&response);
-        conn.receive(&self.take_leftover());
+        conn.handle_input(&self.take_leftover());
         Ok(negotiated.apply(conn))
     }
 }
@@ -74,7 +74,7 @@ impl Negotiated {
 /// Server side: negotiates the extensions `config` enables against the client's offers, unless
 /// `accept` already sets `Sec-WebSocket-Extensions`, and returns the `accept` to answer with.
 pub(crate) fn negotiate(
-    request: &Request,
+    request: &UpgradeRequest,
     accept: Accept,
     config: &Config,
 ) -> (Accept, Negotiated) {
@@ -101,7 +101,7 @@ impl ClientHandshake {
     /// response as its first input, checking the parameters of the extensions it accepted.
     pub fn connect(
         &mut self,
-        response: &Response,
+        response: &UpgradeResponse,
         config: impl Into<Arc<Config>>,
     ) -> Result<Connection, ClientHandshakeError> {
         let config = config.into();
@@ -114,7 +114,7 @@ impl ClientHandshake {
         #[cfg(not(feature = "deflate"))]
         let _ = response;
         let mut conn = Connection::new(Role::Client, config);
-        conn.receive(&self.take_leftover());
+        conn.handle_input(&self.take_leftover());
         #[cfg(feature = "deflate")]
         if let Some(params) = deflate {
             conn = conn.with_deflate(params);

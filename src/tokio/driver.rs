@@ -56,7 +56,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
         loop {
-            match self.conn.poll_event() {
+            match self.conn.poll_recv() {
                 Ok(Some(message)) => {
                     if message.is_close() {
                         // Start writing the echoed Close now; a pending write finishes later.
@@ -106,11 +106,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 }
             }
             match ready!(self.poll_read(cx)) {
-                Ok(0) => self.conn.receive_eof(),
+                Ok(0) => self.conn.handle_eof(),
                 Ok(_) => {}
                 // After the closing handshake only the end of the stream is awaited; a reset ends
                 // it just as well.
-                Err(_) if self.conn.state() == crate::State::Closed => self.conn.receive_eof(),
+                Err(_) if self.conn.state() == crate::State::Closed => self.conn.handle_eof(),
                 Err(error) => return Poll::Ready(Some(Err(error.into()))),
             }
             // Tell the core the time after each read: it marks the activity that keepalive and
@@ -130,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Room for the rest of a large frame at once: no copies as the buffer grows.
         let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());
-        let buf = self.conn.receive_buffer();
+        let buf = self.conn.input_buffer();
         if buf.capacity() == 0 {
             *buf = take_read_buffer();
         }

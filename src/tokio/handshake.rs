@@ -12,15 +12,16 @@ use super::WebSocket;
 use crate::config::Config;
 use crate::handshake::offer_extensions;
 use crate::handshake::{
-    Accept, ClientHandshake, ClientRequest, Reject, Request, Response, ServerHandshake,
+    Accept, ClientHandshake, ClientRequest, Reject, ServerHandshake, UpgradeRequest,
+    UpgradeResponse,
 };
 use crate::io_error::Error;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
-    /// Performs the server side of the opening handshake with [`Config::for_adapters`] (a
+    /// Performs the server side of the opening handshake with [`Config::default`] (a
     /// keepalive Ping after 20 s of silence), accepting any valid request without a subprotocol.
     pub fn accept(stream: S) -> impl Future<Output = Result<Self, Error>> {
-        Self::accept_with(stream, Config::for_adapters(), |_| Ok(Accept::default()))
+        Self::accept_with(stream, Config::default(), |_| Ok(Accept::default()))
     }
 
     /// Performs the server side of the opening handshake; `decide` sees the validated request and
@@ -34,7 +35,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         decide: F,
     ) -> impl Future<Output = Result<Self, Error>>
     where
-        F: FnOnce(&Request) -> Result<Accept, Reject>,
+        F: FnOnce(&UpgradeRequest) -> Result<Accept, Reject>,
     {
         // On the heap, and boxed at once (this is not an `async fn`): a task keeps the size of its
         // future's largest state for its whole life, and the handshake's state, arguments
@@ -48,7 +49,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         decide: F,
     ) -> Result<Self, Error>
     where
-        F: FnOnce(&Request) -> Result<Accept, Reject>,
+        F: FnOnce(&UpgradeRequest) -> Result<Accept, Reject>,
     {
         let mut handshake = ServerHandshake::new();
         // On the heap, not in the future: the task keeps its future's size for its whole life.
@@ -59,7 +60,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 if n == 0 {
                     return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
                 }
-                match handshake.receive(&buf[..n]) {
+                match handshake.handle_input(&buf[..n]) {
                     Ok(Some(request)) => return Ok(request),
                     Ok(None) => {}
                     Err(error) => {
@@ -98,7 +99,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         mut stream: S,
         request: &ClientRequest,
         config: impl Into<Arc<Config>>,
-    ) -> Result<(Self, Response), Error> {
+    ) -> Result<(Self, UpgradeResponse), Error> {
         let config = config.into();
         let request = offer_extensions(request, &config);
         let mut handshake = ClientHandshake::new(&request)?;
@@ -110,7 +111,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             if n == 0 {
                 return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
             }
-            if let Some(response) = handshake.receive(&buf[..n])? {
+            if let Some(response) = handshake.handle_input(&buf[..n])? {
                 break response;
             }
         };

@@ -3,7 +3,7 @@
 //!
 //! A thin loop around the sans-IO [`Connection`], offered three ways: plain `async fn`s
 //! ([`recv`](WebSocket::recv), [`send`](WebSocket::send), [`close`](WebSocket::close)), the
-//! `futures` [`Stream`] and [`Sink`] traits (like tokio-tungstenite), and [`split`](WebSocket::split)
+//! `futures` [`Stream`] and [`Sink`] traits (like tokio-tungstenite), and [`into_split`](WebSocket::into_split)
 //! into a reader and a writer for different tasks.
 //!
 //! # `send` means sent; `feed` batches
@@ -47,7 +47,7 @@ use tokio::net::TcpStream;
 use crate::close::CloseCode;
 use crate::config::Config;
 use crate::connection::Connection;
-use crate::handshake::{ClientRequest, Response};
+use crate::handshake::{ClientRequest, UpgradeResponse};
 use crate::io_error::Error;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
@@ -197,7 +197,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 }
 
 /// Connects to a `ws://` URL over TCP and performs the client handshake, with
-/// [`Config::for_adapters`] (a keepalive Ping after 20 s of silence). For a timeout, headers,
+/// [`Config::default`] (a keepalive Ping after 20 s of silence). For a timeout, headers,
 /// another configuration or `wss://`, use a [`Connector`](crate::connector::Connector).
 ///
 /// # Example
@@ -209,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 /// println!("{:?}", ws.recv().await?);
 /// # Ok(()) }
 /// ```
-pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Error> {
+pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, UpgradeResponse), Error> {
     let request = ClientRequest::new(url)?;
     if request.is_secure() {
         return Err(io::Error::new(
@@ -221,7 +221,7 @@ pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response), Erro
     let stream = TcpStream::connect((request.host(), request.port())).await?;
     // Writes are already batched by the connection; Nagle's algorithm would only add latency.
     stream.set_nodelay(true)?;
-    WebSocket::client(stream, &request, Config::for_adapters()).await
+    WebSocket::client(stream, &request, Config::default()).await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {

@@ -21,7 +21,24 @@ use crate::prepared::PreparedMessage;
 impl<S> WebSocket<S> {
     /// Splits into a reader and a writer that can be used from different tasks. Pings are still
     /// answered while only the reader is polled.
-    pub fn split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
+    ///
+    /// The name and the order are tokio's (`TcpStream::into_split`): reader first. The
+    /// `futures` `StreamExt::split` also works on a `WebSocket`, and returns `(sink, stream)`.
+    ///
+    /// ```no_run
+    /// # async fn run(ws: rfc6455::tokio::WebSocket<tokio::net::TcpStream>) -> Result<(), rfc6455::Error> {
+    /// use rfc6455::Message;
+    ///
+    /// let (mut reader, mut writer) = ws.into_split();
+    /// tokio::spawn(async move {
+    ///     let _ = writer.send(Message::text("hello")).await;
+    /// });
+    /// while let Ok(message) = reader.recv().await {
+    ///     println!("{message:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_split(self) -> (WebSocketReader<S>, WebSocketWriter<S>) {
         let shared = Arc::new(Shared {
             inner: Mutex::new(self.inner),
             wakers: Arc::new(WakerPair::default()),

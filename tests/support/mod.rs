@@ -17,13 +17,13 @@ use rfc6455::{
 /// A fixed mask-key seed, so client output is reproducible.
 pub(crate) const SEED: [u8; 32] = [7; 32];
 
-/// What `poll_event` returned, errors included.
+/// What `poll_recv` returned, errors included.
 pub(crate) type Event = Result<Message, ConnectionError>;
 
 /// A client and a server connected back to back, driven as an event loop drives them but on a
 /// virtual clock: each [`step`](Self::step) writes everything each side has pending, hands it
 /// to the other side as one read, ticks the reader's clock (as a driver does after every read)
-/// and drains `poll_event` on both sides.
+/// and drains `poll_recv` on both sides.
 ///
 /// A side whose transport was released reads nothing more: what is sent to it is lost, as on a
 /// closed socket. The end of a stream is never delivered by itself; [`eof_to_server`] and
@@ -37,7 +37,7 @@ pub(crate) struct Pair {
     pub(crate) server: Connection,
     /// The virtual clock: every `handle_timeout` the pair makes is at this time.
     pub(crate) now: Instant,
-    /// What each side's `poll_event` returned, in order, until taken.
+    /// What each side's `poll_recv` returned, in order, until taken.
     pub(crate) client_events: Vec<Event>,
     pub(crate) server_events: Vec<Event>,
     /// The bytes each side wrote (and the other read, unless lost), in order, until taken.
@@ -166,7 +166,7 @@ impl Pair {
         }
         self.step();
         self.server_got_eof = true;
-        self.server.receive_eof();
+        self.server.handle_eof();
         self.server_events.extend(drain(&mut self.server));
         self.step();
         true
@@ -180,7 +180,7 @@ impl Pair {
         }
         self.step();
         self.client_got_eof = true;
-        self.client.receive_eof();
+        self.client.handle_eof();
         self.client_events.extend(drain(&mut self.client));
         self.step();
         true
@@ -230,7 +230,7 @@ fn deliver(
         if conn.transport() == Transport::Release {
             return;
         }
-        conn.receive(read);
+        conn.handle_input(read);
         conn.handle_timeout(now);
         events.extend(drain(conn));
     }
@@ -343,7 +343,7 @@ pub(crate) fn client() -> Connection {
 pub(crate) fn drain(conn: &mut Connection) -> Vec<Event> {
     let mut out = Vec::new();
     loop {
-        match conn.poll_event() {
+        match conn.poll_recv() {
             Ok(Some(message)) => out.push(Ok(message)),
             Ok(None) => return out,
             Err(error) => out.push(Err(error)),
@@ -364,7 +364,7 @@ pub(crate) fn output(conn: &mut Connection) -> Vec<u8> {
 /// nothing.
 #[track_caller]
 pub(crate) fn assert_failing(conn: &mut Connection, input: &[u8], error: ProtocolError) {
-    conn.receive(input);
+    conn.handle_input(input);
     let events = drain(conn);
     assert_eq!(
         events.last(),
@@ -383,7 +383,7 @@ pub(crate) fn assert_failing(conn: &mut Connection, input: &[u8], error: Protoco
         Role::Server => client_frame(0x81, b"after"),
         Role::Client => frame(0x81, b"after", None),
     };
-    conn.receive(&after);
+    conn.handle_input(&after);
     assert!(drain(conn).is_empty());
     assert!(output(conn).is_empty());
 }

@@ -28,9 +28,9 @@ fn response_with(extra: &str) -> String {
 fn validate(
     client: &mut ClientHandshake,
     response: &str,
-) -> Result<Response, ClientHandshakeError> {
+) -> Result<UpgradeResponse, ClientHandshakeError> {
     client
-        .receive(response.as_bytes())
+        .handle_input(response.as_bytes())
         .map(|r| r.expect("complete"))
 }
 
@@ -89,7 +89,7 @@ fn random_keys_differ_and_are_valid() {
     assert_ne!(a.key(), b.key());
     // Our own server accepts our own request.
     let mut server = ServerHandshake::new();
-    let parsed = server.receive(a.request_bytes()).unwrap().unwrap();
+    let parsed = server.handle_input(a.request_bytes()).unwrap().unwrap();
     assert_eq!(parsed.key(), a.key());
 }
 
@@ -285,7 +285,7 @@ fn response_validation_failures() {
 fn refusal_keeps_status_headers_and_body() {
     let mut client = plain();
     let error = client
-        .receive(
+        .handle_input(
             b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere/\r\nContent-Length: 4\r\n\r\nbody",
         )
         .unwrap_err();
@@ -296,7 +296,7 @@ fn refusal_keeps_status_headers_and_body() {
     assert_eq!(headers.get("location"), Some(&b"ws://elsewhere/"[..]));
     assert_eq!(&client.take_leftover()[..], b"body");
     // The error sticks.
-    assert_eq!(client.receive(OK_RESPONSE.as_bytes()), Err(error));
+    assert_eq!(client.handle_input(OK_RESPONSE.as_bytes()), Err(error));
 }
 
 #[test]
@@ -398,7 +398,7 @@ fn leftover_one_byte_at_a_time() {
     input.extend_from_slice(b"\x81\x05hello");
     let mut responses = Vec::new();
     for byte in input.chunks(1) {
-        responses.extend(client.receive(byte).unwrap());
+        responses.extend(client.handle_input(byte).unwrap());
     }
     assert_eq!(responses.len(), 1);
     assert_eq!(&client.take_leftover()[..], b"\x81\x05hello");
@@ -409,7 +409,7 @@ fn response_head_limit_is_enforced() {
     let mut client = plain().with_max_header_bytes(64);
     let mut result = Ok(None);
     for chunk in OK_RESPONSE.as_bytes().chunks(7) {
-        result = client.receive(chunk);
+        result = client.handle_input(chunk);
         if result.is_err() {
             break;
         }
@@ -429,7 +429,10 @@ fn talks_to_the_server() {
         .extensions("permessage-deflate");
     let mut client = ClientHandshake::new(&request).unwrap();
     let mut server = ServerHandshake::new();
-    let received = server.receive(client.request_bytes()).unwrap().unwrap();
+    let received = server
+        .handle_input(client.request_bytes())
+        .unwrap()
+        .unwrap();
     assert_eq!(received.host(), "localhost:9001");
     assert_eq!(received.path(), "/echo");
     assert_eq!(received.query(), Some("x"));
@@ -437,7 +440,7 @@ fn talks_to_the_server() {
         .protocol("a")
         .extensions("permessage-deflate");
     let bytes = received.accept(&accept).unwrap();
-    let response = client.receive(&bytes).unwrap().unwrap();
+    let response = client.handle_input(&bytes).unwrap().unwrap();
     assert_eq!(response.protocol(), Some("a"));
     assert_eq!(
         response.extensions(),
@@ -454,7 +457,7 @@ proptest! {
     ) {
         let mut client = plain().with_max_header_bytes(limit);
         for chunk in crate::handshake::chunks(&input, &cuts) {
-            let _ = client.receive(chunk);
+            let _ = client.handle_input(chunk);
         }
         let _ = client.take_leftover();
     }
@@ -467,7 +470,7 @@ proptest! {
         let mut client = plain();
         let mut responses = Vec::new();
         for chunk in crate::handshake::chunks(input.as_bytes(), &cuts) {
-            responses.extend(client.receive(chunk).unwrap());
+            responses.extend(client.handle_input(chunk).unwrap());
         }
         let whole = validate(&mut plain(), &input).unwrap();
         prop_assert_eq!(responses, vec![whole]);
@@ -480,7 +483,7 @@ proptest! {
             let client = ClientHandshake::new(&request.key(key)).unwrap();
             // Whatever URL was accepted, the request it makes is one our server parses.
             let mut server = ServerHandshake::new();
-            prop_assert!(server.receive(client.request_bytes()).unwrap().is_some());
+            prop_assert!(server.handle_input(client.request_bytes()).unwrap().is_some());
         }
     }
 }

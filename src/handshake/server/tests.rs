@@ -43,10 +43,10 @@ fn request_replacing(from: &str, to: &str) -> String {
     request.replacen(from, to, 1)
 }
 
-fn parse(request: &str) -> Result<Request, HandshakeError> {
+fn parse(request: &str) -> Result<UpgradeRequest, HandshakeError> {
     let mut server = ServerHandshake::new();
     server
-        .receive(request.as_bytes())
+        .handle_input(request.as_bytes())
         .map(|r| r.expect("complete"))
 }
 
@@ -463,14 +463,14 @@ fn leftover_in_same_buffer() {
     let mut server = ServerHandshake::new();
     let mut input = RFC_REQUEST.as_bytes().to_vec();
     input.extend_from_slice(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
-    let request = server.receive(&input).unwrap().unwrap();
+    let request = server.handle_input(&input).unwrap().unwrap();
     assert_eq!(request.path(), "/chat");
     assert_eq!(
         &server.take_leftover()[..],
         b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"
     );
     // Bytes fed after completion are leftover too, and nothing is handed out again.
-    assert_eq!(server.receive(b"more").unwrap(), None);
+    assert_eq!(server.handle_input(b"more").unwrap(), None);
     assert_eq!(&server.take_leftover()[..], b"more");
 }
 
@@ -481,7 +481,7 @@ fn leftover_one_byte_at_a_time() {
     input.extend_from_slice(b"frame bytes");
     let mut request = None;
     for (i, byte) in input.chunks(1).enumerate() {
-        match server.receive(byte).unwrap() {
+        match server.handle_input(byte).unwrap() {
             Some(r) => {
                 assert_eq!(i, RFC_REQUEST.len() - 1, "completed at the terminator");
                 request = Some(r);
@@ -498,7 +498,7 @@ fn header_limit_in_small_chunks_is_431() {
     let mut server = ServerHandshake::new().with_max_header_bytes(256);
     let mut sent = 0;
     let error = loop {
-        match server.receive(b"X-Filler: 0123456789\r\n") {
+        match server.handle_input(b"X-Filler: 0123456789\r\n") {
             Ok(None) => sent += 22,
             Ok(Some(_)) => panic!("no terminator was sent"),
             Err(error) => break error,
@@ -508,7 +508,7 @@ fn header_limit_in_small_chunks_is_431() {
     assert_eq!(error.status(), 431);
     assert!(sent < 256);
     // The error sticks.
-    assert_eq!(server.receive(b"\r\n\r\n"), Err(error));
+    assert_eq!(server.handle_input(b"\r\n\r\n"), Err(error));
 }
 
 #[test]
@@ -516,7 +516,7 @@ fn default_limit_is_8_kib() {
     let mut server = ServerHandshake::new();
     let filler = format!("X-Filler: {}\r\n", "a".repeat(8 * 1024));
     assert_eq!(
-        server.receive(request_with(&filler).as_bytes()),
+        server.handle_input(request_with(&filler).as_bytes()),
         Err(HandshakeError::HeadTooLarge { limit: 8192 })
     );
     let mut server = ServerHandshake::new();
@@ -524,7 +524,7 @@ fn default_limit_is_8_kib() {
     let filler = format!("X-Filler: {}\r\n", "a".repeat(8192 - request.len() - 12));
     let request = request_with(&filler);
     assert_eq!(request.len(), 8192);
-    assert!(server.receive(request.as_bytes()).unwrap().is_some());
+    assert!(server.handle_input(request.as_bytes()).unwrap().is_some());
 }
 
 #[test]
@@ -532,11 +532,11 @@ fn failed_handshake_stays_failed() {
     let mut server = ServerHandshake::new();
     let request = request_replacing("GET", "PUT");
     assert_eq!(
-        server.receive(request.as_bytes()),
+        server.handle_input(request.as_bytes()),
         Err(HandshakeError::MethodNotAllowed)
     );
     assert_eq!(
-        server.receive(request_with("").as_bytes()),
+        server.handle_input(request_with("").as_bytes()),
         Err(HandshakeError::MethodNotAllowed)
     );
 }
@@ -550,7 +550,7 @@ proptest! {
     ) {
         let mut server = ServerHandshake::new().with_max_header_bytes(limit);
         for chunk in chunks(&input, &cuts) {
-            match server.receive(chunk) {
+            match server.handle_input(chunk) {
                 Ok(Some(request)) => {
                     let _ = request.accept(&Accept::new());
                 }
@@ -573,7 +573,7 @@ proptest! {
             *slot = byte;
         }
         let mut server = ServerHandshake::new();
-        let _ = server.receive(&input);
+        let _ = server.handle_input(&input);
     }
 
     #[test]
@@ -585,7 +585,7 @@ proptest! {
         let mut server = ServerHandshake::new();
         let mut requests = Vec::new();
         for chunk in chunks(&input, &cuts) {
-            requests.extend(server.receive(chunk).unwrap());
+            requests.extend(server.handle_input(chunk).unwrap());
         }
         prop_assert_eq!(requests, vec![parse(RFC_REQUEST).unwrap()]);
         prop_assert_eq!(&server.take_leftover()[..], b"after");
@@ -600,8 +600,8 @@ fn every_split_gives_the_same_request() {
     for split in 0..=input.len() {
         let (a, b) = input.split_at(split);
         let mut server = ServerHandshake::new();
-        let first = server.receive(a).unwrap();
-        let second = server.receive(b).unwrap();
+        let first = server.handle_input(a).unwrap();
+        let second = server.handle_input(b).unwrap();
         assert_eq!(
             first.is_some(),
             split >= RFC_REQUEST.len(),
