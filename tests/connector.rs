@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rfc6455::Timeout;
 use rfc6455::connector::Connector;
-use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, Reject};
+use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, MAX_REFUSAL_BODY, Reject};
 use rfc6455::tokio::WebSocket;
 use rfc6455::{Config, Error, Message};
 use support::{tokio_listener, ws_url};
@@ -28,7 +28,9 @@ async fn authenticating_server() -> String {
             if headers.get("authorization") != Some(b"Bearer t0k")
                 || headers.get("cookie") != Some(b"session=abc")
             {
-                return Err(Reject::new(401).header("WWW-Authenticate", "Bearer"));
+                return Err(Reject::new(401)
+                    .header("WWW-Authenticate", "Bearer")
+                    .body("bad token"));
             }
             Ok(Accept::new().header("Set-Cookie", "seen=1"))
         };
@@ -56,16 +58,66 @@ async fn request_headers_go_out_and_response_headers_come_back() {
 }
 
 #[tokio::test]
-async fn a_refusal_hands_its_status_and_headers_to_the_caller() {
+async fn a_refusal_hands_its_status_headers_and_body_to_the_caller() {
     let url = authenticating_server().await;
     let error = Connector::new().connect(&url).await.unwrap_err();
     match error {
-        Error::ClientHandshake(ClientHandshakeError::UnexpectedStatus { status, headers }) => {
+        Error::ClientHandshake(ClientHandshakeError::UnexpectedStatus {
+            status,
+            headers,
+            body,
+        }) => {
             assert_eq!(status, 401);
             assert_eq!(headers.get("www-authenticate"), Some(&b"Bearer"[..]));
+            assert_eq!(&body[..], b"bad token");
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A server that answers the upgrade with `head`, then, once the client has had time to read
+/// it alone, `body`.
+async fn refusing_server(head: String, body: Vec<u8>) -> String {
+    let (listener, addr) = tokio_listener().await;
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let mut request = vec![0; 4096];
+        let _ = tcp.read(&mut request).await.unwrap();
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tcp.write_all(&body).await.unwrap();
+        // Holds the connection open: the client must stop at Content-Length, not at the end.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    });
+    ws_url(addr)
+}
+
+fn refusal_body(error: Error) -> Vec<u8> {
+    match error {
+        Error::ClientHandshake(ClientHandshakeError::UnexpectedStatus { body, .. }) => {
+            body.to_vec()
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_body_that_follows_its_head_is_read_up_to_its_length() {
+    let head = "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\n".to_string();
+    let url = refusing_server(head, b"bad token".to_vec()).await;
+    let error = rfc6455::tokio::connect(&url).await.unwrap_err();
+    assert_eq!(refusal_body(error), b"bad token");
+}
+
+#[tokio::test]
+async fn a_long_refusal_body_is_kept_up_to_the_bound() {
+    let length = 3 * MAX_REFUSAL_BODY;
+    let head = format!("HTTP/1.1 404 Not Found\r\nContent-Length: {length}\r\n\r\n");
+    let body: Vec<u8> = (0..length).map(|i| b'a' + (i % 26) as u8).collect();
+    let url = refusing_server(head, body.clone()).await;
+    let error = rfc6455::tokio::connect(&url).await.unwrap_err();
+    assert_eq!(refusal_body(error), &body[..MAX_REFUSAL_BODY]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -204,3 +204,29 @@ fn a_non_blocking_stream_surfaces_would_block_without_losing_state() {
     );
     client.join().unwrap();
 }
+
+#[test]
+fn a_refusal_reaches_the_blocking_client_with_its_body() {
+    let (listener, addr) = listener();
+    let url = ws_url(addr);
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let refuse = |_: &rfc6455::handshake::UpgradeRequest| {
+            Err(rfc6455::handshake::Reject::new(401).body("bad token"))
+        };
+        assert!(matches!(
+            WebSocket::accept_with(stream, Config::default(), refuse),
+            Err(Error::Rejected(_))
+        ));
+    });
+    match blocking::connect(&url) {
+        Err(Error::ClientHandshake(
+            rfc6455::handshake::ClientHandshakeError::UnexpectedStatus { status, body, .. },
+        )) => {
+            assert_eq!(status, 401);
+            assert_eq!(&body[..], b"bad token");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.join().unwrap();
+}

@@ -321,7 +321,10 @@ impl ClientHandshake {
             Some(head) => head,
             None => return Ok(None),
         };
-        let verdict = self.validate(head);
+        let mut verdict = self.validate(head);
+        if let Err(refusal @ ClientHandshakeError::UnexpectedStatus { .. }) = &mut verdict {
+            refusal.extend_refusal_body(self.head.reader().leftover());
+        }
         self.head.settle(verdict)
     }
 
@@ -383,7 +386,11 @@ impl ClientHandshake {
         // handles the response per HTTP [RFC2616] procedures." That is the caller's to do, with
         // the status and headers.
         if status != 101 {
-            return Err(ClientHandshakeError::UnexpectedStatus { status, headers });
+            return Err(ClientHandshakeError::UnexpectedStatus {
+                status,
+                headers,
+                body: Bytes::new(),
+            });
         }
         // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field or the |Upgrade| header
         // field contains a value that is not an ASCII case-insensitive match for the value

@@ -5,6 +5,8 @@
 //! client must fail the connection; an application asking for a handshake message that cannot be
 //! written is a [`BuildError`] or a [`UrlError`], and nothing goes to the peer.
 
+use bytes::{Bytes, BytesMut};
+
 use super::extension::ExtensionError;
 use super::headers::Headers;
 use super::{VERSION, write_refusal};
@@ -213,7 +215,7 @@ const TEXT_PLAIN: (&str, &str) = ("Content-Type", "text/plain; charset=utf-8");
 ///     .handle_input(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n")
 ///     .unwrap_err();
 /// match error {
-///     ClientHandshakeError::UnexpectedStatus { status, headers } => {
+///     ClientHandshakeError::UnexpectedStatus { status, headers, .. } => {
 ///         assert_eq!(status, 401);
 ///         assert_eq!(headers.get("www-authenticate"), Some(&b"Basic"[..]));
 ///     }
@@ -244,14 +246,19 @@ pub enum ClientHandshakeError {
     UnsupportedHttpVersion,
     /// The status is not 101: the server refused (401, 403, 404…), redirected (3xx) or is not a
     /// WebSocket server. The headers are kept so the caller can act on them (`Location`,
-    /// `WWW-Authenticate`, `Retry-After`…); the start of the body, if any, is in
-    /// [`ClientHandshake::take_leftover`](super::ClientHandshake::take_leftover).
+    /// `WWW-Authenticate`, `Retry-After`…), and so is the start of the body, which often says
+    /// why ("bad token").
     #[error("server answered with status {status} instead of 101")]
     UnexpectedStatus {
         /// The status code the server sent.
         status: u16,
         /// The response's header fields.
         headers: Headers,
+        /// The start of the response body, at most [`MAX_REFUSAL_BODY`] bytes, undecoded (a
+        /// chunked body keeps its chunk framing). The core keeps what arrived with the head; the
+        /// adapters read on until the body's `Content-Length` or [`MAX_REFUSAL_BODY`] bytes are
+        /// in, or the stream ends.
+        body: Bytes,
     },
     /// No `Upgrade` header with the token `websocket`.
     #[error("Upgrade header does not name websocket")]
@@ -289,7 +296,37 @@ pub enum ClientHandshakeError {
     Deflate(super::deflate::DeflateNegotiationError),
 }
 
+/// The most bytes of a refusal's body that [`ClientHandshakeError::UnexpectedStatus`] keeps:
+/// enough for an error message or a small JSON document, bounded against a server that sends a
+/// whole page.
+pub const MAX_REFUSAL_BODY: usize = 4096;
+
 impl ClientHandshakeError {
+    /// How many more body bytes an [`UnexpectedStatus`](Self::UnexpectedStatus) wants, so that
+    /// it holds the whole body its `Content-Length` declares (or [`MAX_REFUSAL_BODY`] bytes of
+    /// it); 0 for any other error or when the length is not declared.
+    pub(crate) fn refusal_body_missing(&self) -> usize {
+        let Self::UnexpectedStatus { headers, body, .. } = self else {
+            return 0;
+        };
+        let declared = headers
+            .get("content-length")
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        declared.min(MAX_REFUSAL_BODY).saturating_sub(body.len())
+    }
+
+    /// Appends body bytes read after the head, within [`MAX_REFUSAL_BODY`].
+    pub(crate) fn extend_refusal_body(&mut self, more: &[u8]) {
+        if let Self::UnexpectedStatus { body, .. } = self {
+            let room = MAX_REFUSAL_BODY.saturating_sub(body.len());
+            let mut extended = BytesMut::from(&body[..]);
+            extended.extend_from_slice(&more[..more.len().min(room)]);
+            *body = extended.freeze();
+        }
+    }
+
     /// The status the server's response carried, if it got far enough to have one: the refusal
     /// status for [`UnexpectedStatus`](Self::UnexpectedStatus), 101 for a switching response that
     /// failed validation, `None` when the head could not be parsed.
@@ -482,6 +519,7 @@ mod tests {
         let refused = ClientHandshakeError::UnexpectedStatus {
             status: 403,
             headers: Headers::default(),
+            body: Bytes::new(),
         };
         assert_eq!(refused.status(), Some(403));
         assert_eq!(ClientHandshakeError::InvalidAccept.status(), Some(101));

@@ -91,6 +91,11 @@ impl HeadReader {
         Ok(None)
     }
 
+    /// The bytes received after the head so far.
+    pub(crate) fn leftover(&self) -> &[u8] {
+        &self.leftover
+    }
+
     /// The bytes received after the head, leaving none behind.
     pub(crate) fn take_leftover(&mut self) -> BytesMut {
         std::mem::take(&mut self.leftover)

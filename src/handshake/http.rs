@@ -314,7 +314,9 @@ mod tests {
             .body(())
             .unwrap();
         match client.validate_http(&refused) {
-            Err(ClientHandshakeError::UnexpectedStatus { status, headers }) => {
+            Err(ClientHandshakeError::UnexpectedStatus {
+                status, headers, ..
+            }) => {
                 assert_eq!(status, 403);
                 assert_eq!(headers.get("x-reason"), Some(&b"no"[..]));
             }

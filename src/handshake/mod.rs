@@ -49,7 +49,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sha1::{Digest as _, Sha1};
 
 pub use client::{ClientHandshake, ClientRequest, UpgradeResponse};
-pub use error::{BuildError, ClientHandshakeError, HandshakeError, UrlError};
+pub use error::{BuildError, ClientHandshakeError, HandshakeError, MAX_REFUSAL_BODY, UrlError};
 pub use extension::{ExtensionError, ExtensionOffer};
 pub use headers::Headers;
 pub use server::{Accept, Reject, ServerHandshake, UpgradeRequest};

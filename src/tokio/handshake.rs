@@ -111,8 +111,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             if n == 0 {
                 return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
             }
-            if let Some(response) = handshake.handle_input(&buf[..n])? {
-                break response;
+            match handshake.handle_input(&buf[..n]) {
+                Ok(Some(response)) => break response,
+                Ok(None) => {}
+                Err(mut refusal) => {
+                    // The body of a refusal often says why ("bad token"): read the rest of it,
+                    // bounded. A failing read ends it; the refusal is the error to report.
+                    while refusal.refusal_body_missing() > 0 {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => refusal.extend_refusal_body(&buf[..n]),
+                        }
+                    }
+                    return Err(refusal.into());
+                }
             }
         };
         let conn = handshake.connect(&response, config)?;

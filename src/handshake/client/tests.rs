@@ -194,6 +194,7 @@ fn response_validation_failures() {
             UnexpectedStatus {
                 status: 200,
                 headers: Headers::default(),
+                body: Bytes::new(),
             },
         ),
         (
@@ -289,11 +290,17 @@ fn refusal_keeps_status_headers_and_body() {
             b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere/\r\nContent-Length: 4\r\n\r\nbody",
         )
         .unwrap_err();
-    let ClientHandshakeError::UnexpectedStatus { status, headers } = &error else {
+    let ClientHandshakeError::UnexpectedStatus {
+        status,
+        headers,
+        body,
+    } = &error
+    else {
         panic!("{error:?}");
     };
     assert_eq!(*status, 302);
     assert_eq!(headers.get("location"), Some(&b"ws://elsewhere/"[..]));
+    assert_eq!(&body[..], b"body");
     assert_eq!(&client.take_leftover()[..], b"body");
     // The error sticks.
     assert_eq!(client.handle_input(OK_RESPONSE.as_bytes()), Err(error));
