@@ -28,6 +28,34 @@
 //!
 //! Layers import downward only; `tests/layering.rs` fails on an import that goes up or a cycle.
 //!
+//! # Install
+//!
+//! Pick the line for your use case:
+//!
+//! | use case | install | entry point |
+//! |---|---|---|
+//! | axum server | `cargo add rfc6455 --features axum` | `rfc6455::axum::WebSocketUpgrade` |
+//! | bare hyper 1.x server | `cargo add rfc6455 --features hyper` | `rfc6455::hyper::upgrade` |
+//! | tokio server or `ws://` client | `cargo add rfc6455 --features tokio` | `rfc6455::tokio::{WebSocket, connect}` |
+//! | `wss://` client | `cargo add rfc6455 --features rustls` | `rfc6455::tls::connect`, `rfc6455::connector::Connector` |
+//! | blocking (threads, `std::net`) | `cargo add rfc6455` | `rfc6455::blocking::{WebSocket, connect}` |
+//! | sans-IO core only (your own I/O) | `cargo add rfc6455 --no-default-features` | `rfc6455::{Connection, handshake}` |
+//!
+//! Add `deflate` to any of them for compression (`--features axum,deflate`). The features:
+//!
+//! | feature | gives | implies | adds dependencies |
+//! |---|---|---|---|
+//! | `std` (default) | `blocking`, the adapters' `Error` | | |
+//! | `tokio` | `tokio::WebSocket`, `connector::Connector`, `reconnect` | `std` | `tokio`, `tokio-util`, `futures-core`, `futures-sink` |
+//! | `http` | conversions with the `http` crate's types | | `http` |
+//! | `hyper` | `hyper::upgrade` for hyper 1.x servers | `tokio`, `http` | `hyper`, `hyper-util`, `http-body-util` |
+//! | `axum` | the `axum::WebSocketUpgrade` extractor; refusals are `IntoResponse` | `hyper` | `axum-core` |
+//! | `rustls` | `wss://` clients (`tls`; `Connector` then takes `wss://` URLs too) | `tokio` | `rustls`, `tokio-rustls`, `webpki-roots` (ring crypto) |
+//! | `deflate` | permessage-deflate (`deflate`, RFC 7692) | | `flate2` (zlib-rs backend) |
+//!
+//! With no features the crate is the sans-IO core: `bytes`, `sha1`, `base64`, `httparse`,
+//! `thiserror` and a seedable CSPRNG for client mask keys.
+//!
 //! # Driving the core yourself
 //!
 //! The calling protocol is documented on [`Connection`]: inputs, commands, then outputs drained
