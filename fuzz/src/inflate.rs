@@ -18,10 +18,11 @@ pub fn check(data: &[u8]) {
         return;
     };
     let limit = 1 + (usize::from(control) * 16) % 4096;
+    // Both the pooled path (no context takeover, the default) and state kept between messages.
     let config = if control & 1 == 1 {
-        DeflateConfig::low_memory()
-    } else {
         DeflateConfig::default()
+    } else {
+        DeflateConfig::context_takeover()
     };
     let offers =
         ExtensionOffer::parse_list(config.offer().as_bytes()).expect("our own offer parses");

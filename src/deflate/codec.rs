@@ -6,9 +6,10 @@
 //! which it receives.
 
 use bytes::BytesMut;
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::params::{DeflateConfig, Stream};
+use super::pool;
 use crate::error::ProtocolError;
 
 /// RFC 7692 §7.2.1: the four bytes a sync flush ends with, removed on send and restored on
@@ -27,7 +28,9 @@ pub(crate) struct Deflate {
     /// What the peer compresses: its window (at least 9: see "Window sizes" in
     /// [`deflate`](super)) and whether it restarts every message.
     receive: Stream,
-    /// Created on first use and dropped after a message when its context is not taken over.
+    /// Taken at the start of a message. Kept between messages when its context is taken over;
+    /// otherwise given back to this thread's [`pool`] when the message ends, so an idle
+    /// connection holds none.
     compressor: Option<Box<Compress>>,
     decompressor: Option<Box<Decompress>>,
     /// Compressed output of the message being sent.
@@ -68,13 +71,9 @@ impl Deflate {
     /// the bytes to send, without the sync-flush tail.
     pub(crate) fn compress(&mut self, payload: &[u8], is_final: bool) -> &[u8] {
         let (level, window) = (self.level, self.send.window_bits);
-        let compressor = self.compressor.get_or_insert_with(|| {
-            Box::new(Compress::new_with_window_bits(
-                Compression::new(level),
-                false,
-                window,
-            ))
-        });
+        let compressor = self
+            .compressor
+            .get_or_insert_with(|| pool::take_compressor(level, window));
         self.scratch.clear();
         self.scratch.reserve(payload.len() / 2 + 64);
         let start_in = compressor.total_in();
@@ -103,7 +102,9 @@ impl Deflate {
             self.scratch.truncate(self.scratch.len() - TAIL.len());
         }
         if is_final && self.send.no_context_takeover {
-            self.compressor = None;
+            if let Some(compressor) = self.compressor.take() {
+                pool::give_compressor(level, window, compressor);
+            }
         }
         if is_final && self.scratch.is_empty() {
             // An empty message compresses to an empty stored block (RFC 7692 §7.2.3.6).
@@ -124,7 +125,7 @@ impl Deflate {
         let window = self.receive.window_bits;
         let decompressor = self
             .decompressor
-            .get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, window)));
+            .get_or_insert_with(|| pool::take_decompressor(window));
         let mut chunk = [0u8; INFLATE_CHUNK];
         for input in [payload, if is_final { &TAIL[..] } else { &[][..] }] {
             let mut consumed = 0;
@@ -147,7 +148,9 @@ impl Deflate {
                     // RFC 7692 §7.2.3.4: a message may end with a final block (BFINAL). It ends
                     // the deflate stream; what follows it in the message (padding, the tail) is
                     // ignored, and the next message starts a fresh stream.
-                    self.decompressor = None;
+                    if let Some(decompressor) = self.decompressor.take() {
+                        pool::give_decompressor(window, decompressor);
+                    }
                     return Ok(());
                 }
                 // Done with this input once it is consumed and the output did not fill the chunk.
@@ -161,7 +164,9 @@ impl Deflate {
             }
         }
         if is_final && self.receive.no_context_takeover {
-            self.decompressor = None;
+            if let Some(decompressor) = self.decompressor.take() {
+                pool::give_decompressor(window, decompressor);
+            }
         }
         Ok(())
     }
@@ -220,6 +225,36 @@ mod tests {
                 config.client_no_context_takeover
             );
         }
+    }
+
+    #[test]
+    fn without_context_takeover_state_is_pooled_per_thread_and_reset_between_messages() {
+        let (mut client, mut server) = pair(stream(true), stream(true));
+        let message = b"hello hello hello hello hello";
+        let first = client.compress(message, true).to_vec();
+        let mut out = BytesMut::new();
+        server.decompress(&first, true, &mut out, 1000).unwrap();
+        assert_eq!(&out[..], message);
+        // Both the compressor and the decompressor went back to this thread's pool.
+        assert!(client.compressor.is_none() && server.decompressor.is_none());
+        assert_eq!(pool::idle(), (1, 1));
+        // The next message borrows the same ones, reset: it compresses to the same bytes, where a
+        // stream that kept its context would refer back to the first message.
+        let second = client.compress(message, true).to_vec();
+        assert_eq!(second, first);
+        let mut out = BytesMut::new();
+        server.decompress(&second, true, &mut out, 1000).unwrap();
+        assert_eq!(&out[..], message);
+        assert_eq!(pool::idle(), (1, 1));
+        // Many connections on one thread share them, and the pool stays bounded.
+        let mut others: Vec<_> = (0..10).map(|_| pair(stream(true), stream(true))).collect();
+        for (client, _) in &mut others {
+            assert!(!client.compress(message, false).is_empty());
+        }
+        for (client, _) in &mut others {
+            client.compress(b"", true);
+        }
+        assert_eq!(pool::idle().0, pool::CAPACITY);
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub const EXTENSION_NAME: &str = "permessage-deflate";
 /// let config = Config::default().deflate(Some(DeflateConfig::default().threshold(256)));
 /// assert_eq!(
 ///     DeflateConfig::default().offer(),
-///     "permessage-deflate; client_max_window_bits"
+///     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+///      client_max_window_bits"
 /// );
 /// # let _ = config;
 /// ```
@@ -30,10 +31,12 @@ pub struct DeflateConfig {
     /// Default 1024.
     pub threshold: usize,
     /// Ask for (client) or impose (server) that the server resets its compressor after every
-    /// message.
+    /// message. Default `true`: the server then keeps no compressor between messages, so an idle
+    /// connection holds no compression state (see [`context_takeover`](Self::context_takeover)
+    /// for the trade).
     pub server_no_context_takeover: bool,
-    /// Promise (client) or ask (server) that the client resets its compressor after every
-    /// message.
+    /// Promise (client) or impose (server) that the client resets its compressor after every
+    /// message. Default `true`: the receiving side then keeps no decompressor between messages.
     pub client_no_context_takeover: bool,
     /// Largest window the server may compress with, 9 to 15. Default 15.
     pub server_max_window_bits: u8,
@@ -46,8 +49,8 @@ impl Default for DeflateConfig {
         Self {
             level: 1,
             threshold: 1024,
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
             server_max_window_bits: 15,
             client_max_window_bits: 15,
         }
@@ -56,11 +59,34 @@ impl Default for DeflateConfig {
 
 impl DeflateConfig {
     /// No context takeover in either direction: compression state exists only while a message is
-    /// being compressed or inflated, at some cost in ratio.
+    /// being compressed or inflated, at some cost in ratio. This is the default.
     pub fn low_memory() -> Self {
         Self {
             server_no_context_takeover: true,
             client_no_context_takeover: true,
+            ..Self::default()
+        }
+    }
+
+    /// Context takeover in both directions: each message may refer back to earlier ones, which
+    /// compresses small, similar messages (chat, JSON updates) much better, but every connection
+    /// then holds its compressor and decompressor between messages, about 300 KiB with 15-bit
+    /// windows. Lower [`max_window_bits`](Self::max_window_bits) to shrink that.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfc6455::deflate::DeflateConfig;
+    ///
+    /// assert_eq!(
+    ///     DeflateConfig::context_takeover().offer(),
+    ///     "permessage-deflate; client_max_window_bits"
+    /// );
+    /// ```
+    pub fn context_takeover() -> Self {
+        Self {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
             ..Self::default()
         }
     }

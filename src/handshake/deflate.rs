@@ -109,9 +109,13 @@ fn window_bits(value: &str) -> Option<u8> {
 /// let offers = ExtensionOffer::parse_list(
 ///     b"permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits",
 /// )?;
-/// // The first offer asks for an 8-bit window zlib cannot produce; the second is taken.
+/// // The first offer asks for an 8-bit window zlib cannot produce; the second is taken, and by
+/// // default answered with no context takeover both ways.
 /// let params = negotiate(&offers, &DeflateConfig::default()).expect("accepted");
-/// assert_eq!(params.response(), "permessage-deflate");
+/// assert_eq!(
+///     params.response(),
+///     "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn negotiate(offers: &[ExtensionOffer], config: &DeflateConfig) -> Option<DeflateParams> {
@@ -207,7 +211,14 @@ mod tests {
 
     #[test]
     fn server_takes_the_first_acceptable_offer() {
-        let config = DeflateConfig::default();
+        // By default a server answers any offer with no context takeover both ways, which
+        // RFC 7692 §7.1.1.1 and §7.1.1.2 let it add even when the client did not ask.
+        let params = negotiate(&offers("permessage-deflate"), &DeflateConfig::default()).unwrap();
+        assert_eq!(
+            params.response(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        );
+        let config = DeflateConfig::context_takeover();
         let params = negotiate(&offers("permessage-deflate"), &config).unwrap();
         assert_eq!(params.response(), "permessage-deflate");
         let params = negotiate(
@@ -274,7 +285,12 @@ mod tests {
 
     #[test]
     fn client_checks_the_response() {
-        let config = DeflateConfig::default();
+        // A client that asked for server_no_context_takeover needs it echoed (RFC 7692 §7.1.1.1).
+        assert_eq!(
+            accept_response(&offers("permessage-deflate"), &DeflateConfig::default()),
+            Err(DeflateNegotiationError::ResponseNotOffered)
+        );
+        let config = DeflateConfig::context_takeover();
         assert_eq!(accept_response(&[], &config), Ok(None));
         let params = accept_response(
             &offers("permessage-deflate; server_max_window_bits=10"),
