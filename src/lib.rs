@@ -89,6 +89,8 @@ pub mod connector;
 pub mod hyper;
 #[cfg(feature = "tokio")]
 pub mod reconnect;
+#[cfg(feature = "rooms")]
+pub mod rooms;
 #[cfg(feature = "rustls")]
 pub mod tls;
 #[cfg(feature = "rustls")]

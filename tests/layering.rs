@@ -53,6 +53,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("tls", Layer::Adapter),
     ("tls_config", Layer::Adapter),
     ("reconnect", Layer::Adapter),
+    ("rooms", Layer::Adapter),
     ("io_error", Layer::Adapter),
 ];
 

@@ -178,10 +178,7 @@ mod idle_timeout {
 
     #[test]
     fn an_idle_connection_is_closed_with_1001() {
-        let mut pair = Pair::new(
-            quiet(),
-            quiet().idle_timeout(Some(60 * SECOND)),
-        );
+        let mut pair = Pair::new(quiet(), quiet().idle_timeout(Some(60 * SECOND)));
         let start = pair.now;
         assert_eq!(pair.server.poll_timeout(), Some(start + 60 * SECOND));
         assert_eq!(pair.advance_to_next_deadline(), start + 60 * SECOND);
@@ -238,10 +235,7 @@ mod section_7_1_closing {
 
     #[test]
     fn a_peer_that_never_answers_our_close_is_given_up_on() {
-        let mut pair = Pair::new(
-            quiet(),
-            quiet().close_timeout(5 * SECOND),
-        );
+        let mut pair = Pair::new(quiet(), quiet().close_timeout(5 * SECOND));
         let start = pair.now;
         // The client vanished: nothing gets through any more.
         pair.partitioned = true;
