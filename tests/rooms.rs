@@ -4,7 +4,7 @@
 
 mod support;
 
-use rfc6455::rooms::{EVICTED_CODE, EVICTED_REASON, Member, Published, Rooms};
+use rfc6455::rooms::{EVICTED_CODE, EVICTED_REASON, Member, Published, Relay, Rooms};
 use rfc6455::tokio::{WebSocket, WebSocketReader};
 use rfc6455::{CloseFrame, Message, PreparedMessage};
 use support::{tokio_listener, ws_url};
@@ -65,6 +65,7 @@ async fn every_member_gets_each_message_of_its_rooms_once_in_order() {
         assert_eq!(
             red,
             Published {
+                relay: Relay::Local,
                 delivered: 2,
                 evicted: 0
             }
@@ -231,6 +232,7 @@ async fn a_member_that_does_not_read_is_evicted_with_a_close_and_the_others_get_
     assert_eq!(
         rooms.publish("red", &PreparedMessage::text("after")),
         Published {
+            relay: Relay::Local,
             delivered: 1,
             evicted: 0
         }

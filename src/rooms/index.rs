@@ -2,21 +2,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use super::backplane::{Backplane, LocalRooms};
 use super::entry::{MemberId, MemberShared, Presence, Refused};
+use super::published::{Published, Relay};
 use super::room::Room;
 use super::stats::Counters;
 use crate::prepared::PreparedMessage;
-
-/// What one [`Rooms::publish`](super::Rooms::publish) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Published {
-    /// Members the message was queued for.
-    pub delivered: usize,
-    /// Members evicted by this publish, their queue being full.
-    pub evicted: usize,
-}
 
 /// Every room by name. The map's lock is held only to find, add or remove a room; a room's own
 /// lock only to read or change its members. The two are never held together.
@@ -26,6 +19,7 @@ pub(crate) struct Index {
     next_id: AtomicU64,
     pub(crate) capacity: usize,
     pub(crate) counters: Counters,
+    pub(crate) backplane: OnceLock<Box<dyn Backplane>>,
 }
 
 impl Index {
@@ -35,6 +29,7 @@ impl Index {
             next_id: AtomicU64::new(1),
             capacity: capacity.max(1),
             counters: Counters::default(),
+            backplane: OnceLock::new(),
         }
     }
 
@@ -43,6 +38,38 @@ impl Index {
     }
 
     pub(crate) fn publish(&self, room: &str, message: &PreparedMessage) -> Published {
+        let relay = match self.backplane.get() {
+            None => Relay::Local,
+            Some(backplane) => backplane.publish(room, message),
+        };
+        match relay {
+            Relay::Local => self.deliver(room, message),
+            Relay::Relayed => Published {
+                relay,
+                ..Published::default()
+            },
+            Relay::LocalOnly => self.deliver_local_only(room, message),
+            Relay::Refused => {
+                self.counters.refused();
+                Published {
+                    relay,
+                    ..Published::default()
+                }
+            }
+        }
+    }
+
+    /// Queues `message` for this process's members of `room` alone, the backplane being down.
+    pub(crate) fn deliver_local_only(&self, room: &str, message: &PreparedMessage) -> Published {
+        self.counters.local_only();
+        Published {
+            relay: Relay::LocalOnly,
+            ..self.deliver(room, message)
+        }
+    }
+
+    /// Queues `message` for this process's members of `room`.
+    pub(crate) fn deliver(&self, room: &str, message: &PreparedMessage) -> Published {
         let Some(room) = self.room(room) else {
             self.counters.publish(0);
             return Published::default();
@@ -72,7 +99,17 @@ impl Index {
                 Refused::Gone => self.leave_all(&member),
             }
         }
-        Published { delivered, evicted }
+        Published {
+            relay: Relay::Local,
+            delivered,
+            evicted,
+        }
+    }
+
+    fn changed(&self) {
+        if let Some(backplane) = self.backplane.get() {
+            backplane.changed();
+        }
     }
 
     /// Who is in `room`, in the order they joined.
@@ -139,6 +176,7 @@ impl Index {
                 self.leave(member, name);
                 return false;
             }
+            self.changed();
             return true;
         }
     }
@@ -157,6 +195,7 @@ impl Index {
             drop(members);
             self.remove_if_same(name, &room);
         }
+        self.changed();
         true
     }
 
@@ -185,5 +224,23 @@ impl Index {
         {
             rooms.remove(name);
         }
+    }
+}
+
+impl LocalRooms for Index {
+    fn deliver(&self, room: &str, message: &PreparedMessage) -> Published {
+        Index::deliver(self, room, message)
+    }
+
+    fn deliver_local_only(&self, room: &str, message: &PreparedMessage) -> Published {
+        Index::deliver_local_only(self, room, message)
+    }
+
+    fn rooms(&self) -> Vec<String> {
+        Index::rooms(self)
+    }
+
+    fn presence(&self, room: &str) -> Vec<Presence> {
+        Index::presence(self, room)
     }
 }

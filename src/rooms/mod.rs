@@ -58,15 +58,18 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod backplane;
 mod entry;
 mod index;
 mod member;
+mod published;
 mod registry;
 mod room;
 mod stats;
 
+pub use backplane::{Backplane, Local};
 pub use entry::{MemberId, Presence};
-pub use index::Published;
 pub use member::{EVICTED_CODE, EVICTED_REASON, Member};
+pub use published::{Published, Relay};
 pub use registry::{DEFAULT_QUEUE_CAPACITY, Rooms};
 pub use stats::RoomStats;

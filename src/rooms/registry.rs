@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::backplane::{Backplane, Local, LocalRooms};
 use super::entry::{MemberId, Presence};
-use super::index::{Index, Published};
+use super::index::Index;
 use super::member::Member;
+use super::published::Published;
 use super::stats::RoomStats;
 use crate::prepared::PreparedMessage;
 use crate::tokio::WebSocketWriter;
@@ -45,6 +47,20 @@ impl Rooms {
         }
     }
 
+    /// An empty registry whose members may queue `capacity` messages, publishing through
+    /// `backplane` so that members in other processes get the messages too (see
+    /// [`Backplane`]). Must be called within a tokio runtime if the backplane spawns a task.
+    #[must_use]
+    pub fn with_backplane(capacity: usize, backplane: impl Backplane) -> Self {
+        let index = Arc::new(Index::new(capacity));
+        let weak: std::sync::Weak<Index> = Arc::downgrade(&index);
+        let local: std::sync::Weak<dyn LocalRooms> = weak;
+        backplane.start(Local::new(local));
+        // The index is new and shared with nobody: the cell is empty.
+        let _ = index.backplane.set(Box::new(backplane));
+        Self { index }
+    }
+
     /// Makes the writing half of a connection a member, in no room yet, and spawns the task
     /// that writes to it (so this must be called within a tokio runtime). `name` is what
     /// [`presence`](Self::presence) reports.
@@ -58,7 +74,9 @@ impl Rooms {
 
     /// Queues `message` for every member of `room`; its bytes are shared, not copied. Members
     /// whose queue is full are evicted (see the [module documentation](super)). A room with no
-    /// members delivers to none.
+    /// members delivers to none. With a backplane, the message goes through the broker and
+    /// reaches every process's members, this one's included, when it comes back; see
+    /// [`Published::relay`] for what happened to it.
     pub fn publish(&self, room: &str, message: &PreparedMessage) -> Published {
         self.index.publish(room, message)
     }
