@@ -63,6 +63,8 @@ mod entry;
 mod index;
 mod member;
 mod published;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod registry;
 mod room;
 mod stats;
