@@ -6,7 +6,7 @@ mod support;
 
 use rfc6455::rooms::{EVICTED_CODE, EVICTED_REASON, Member, Published, Relay, Rooms};
 use rfc6455::tokio::{WebSocket, WebSocketReader};
-use rfc6455::{CloseFrame, Message, PreparedMessage};
+use rfc6455::{CloseCode, CloseFrame, Message, PreparedMessage};
 use support::{tokio_listener, ws_url};
 use tokio::net::TcpStream;
 
@@ -238,4 +238,35 @@ async fn a_member_that_does_not_read_is_evicted_with_a_close_and_the_others_get_
         }
     );
     assert_eq!(next_text(&mut fast.ws).await, "after");
+}
+
+#[tokio::test]
+async fn close_goes_out_after_what_was_queued_and_a_rename_shows_in_presence() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    ann.member.set_name("anne");
+    assert_eq!(names(&rooms, "red"), ["anne"]);
+    assert_eq!(&*ann.member.name(), "anne");
+    rooms.publish("red", &PreparedMessage::text("last words"));
+    assert!(ann.member.close(CloseCode::GOING_AWAY, "bye"));
+    assert_eq!(next_text(&mut ann.ws).await, "last words");
+    assert_eq!(
+        ann.ws.recv().await.unwrap(),
+        Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye").unwrap()))
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_member_still_gets_what_was_queued_for_it() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    for i in 0..10 {
+        rooms.publish("red", &PreparedMessage::text(&format!("{i}")));
+    }
+    drop(ann.member);
+    for i in 0..10 {
+        assert_eq!(next_text(&mut ann.ws).await, format!("{i}"));
+    }
 }

@@ -19,12 +19,12 @@ impl fmt::Display for MemberId {
     }
 }
 
-/// Who is in a room: a member's id and the name it was attached with.
+/// Who is in a room: a member's id and its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Presence {
     /// The member.
     pub id: MemberId,
-    /// The name given to `Rooms::attach`.
+    /// The name given to `Rooms::attach`, or the latest `Member::set_name`.
     pub name: Arc<str>,
 }
 
@@ -32,11 +32,19 @@ pub struct Presence {
 #[derive(Debug)]
 pub(crate) struct MemberShared {
     pub(crate) id: MemberId,
-    pub(crate) name: Arc<str>,
-    pub(crate) queue: mpsc::Sender<PreparedMessage>,
+    pub(crate) name: Mutex<Arc<str>>,
+    pub(crate) queue: mpsc::Sender<Outbound>,
     pub(crate) evicted: watch::Sender<bool>,
     /// The rooms this member is in, for leaving them all at once.
     pub(crate) rooms: Mutex<BTreeSet<String>>,
+}
+
+/// What a member's writer is given to write.
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    Message(PreparedMessage),
+    /// The closing handshake, after which the writer stops.
+    Close(crate::close::CloseCode, String),
 }
 
 /// Why a message could not be queued for a member.
@@ -50,7 +58,11 @@ pub(crate) enum Refused {
 
 impl MemberShared {
     pub(crate) fn push(&self, message: &PreparedMessage) -> Result<(), Refused> {
-        match self.queue.try_send(message.clone()) {
+        self.push_outbound(Outbound::Message(message.clone()))
+    }
+
+    pub(crate) fn push_outbound(&self, outbound: Outbound) -> Result<(), Refused> {
+        match self.queue.try_send(outbound) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => Err(Refused::Full),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Refused::Gone),
@@ -71,10 +83,18 @@ impl MemberShared {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub(crate) fn name(&self) -> Arc<str> {
+        Arc::clone(&self.name.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn set_name(&self, name: &str) {
+        *self.name.lock().unwrap_or_else(|e| e.into_inner()) = Arc::from(name);
+    }
+
     pub(crate) fn presence(&self) -> Presence {
         Presence {
             id: self.id,
-            name: Arc::clone(&self.name),
+            name: self.name(),
         }
     }
 }

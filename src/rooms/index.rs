@@ -106,6 +106,11 @@ impl Index {
         }
     }
 
+    /// A member's name changed: presence elsewhere must follow.
+    pub(crate) fn renamed(&self) {
+        self.changed();
+    }
+
     fn changed(&self) {
         if let Some(backplane) = self.backplane.get() {
             backplane.changed();

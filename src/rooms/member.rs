@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 
-use super::entry::{MemberId, MemberShared, Refused};
+use super::entry::{MemberId, MemberShared, Outbound, Refused};
 use super::index::Index;
 use crate::close::CloseCode;
 use crate::prepared::PreparedMessage;
@@ -19,14 +19,14 @@ pub const EVICTED_CODE: CloseCode = CloseCode::POLICY_VIOLATION;
 /// The close reason sent to a member evicted for falling behind.
 pub const EVICTED_REASON: &str = "too slow: fell behind its rooms";
 
-/// How long an evicted member's writer tries to deliver its Close frame before giving up on a
-/// peer that does not read.
+/// How long a writer tries to deliver its Close frame, or what was queued for a member that was
+/// dropped, before giving up on a peer that does not read.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection attached to a [`Rooms`](super::Rooms) registry (see
 /// [`Rooms::attach`](super::Rooms::attach)): it joins and leaves
 /// rooms, and is sent what is published to them. Dropping it leaves every room; its writer task
-/// then ends once it has written what was queued.
+/// then ends once it has written what was queued, or after 5 s if the peer does not read.
 #[derive(Debug)]
 pub struct Member {
     shared: Arc<MemberShared>,
@@ -48,7 +48,7 @@ impl Member {
         tokio::spawn(write_loop(writer, outbox, on_evicted));
         let shared = Arc::new(MemberShared {
             id,
-            name,
+            name: Mutex::new(name),
             queue,
             evicted,
             rooms: Mutex::default(),
@@ -62,10 +62,16 @@ impl Member {
         self.shared.id
     }
 
-    /// The name it was attached with.
+    /// Its name, as presence reports it.
     #[must_use]
-    pub fn name(&self) -> &str {
-        &self.shared.name
+    pub fn name(&self) -> Arc<str> {
+        self.shared.name()
+    }
+
+    /// Renames it: presence reports the new name from now on, in every room it is in.
+    pub fn set_name(&self, name: &str) {
+        self.shared.set_name(name);
+        self.index.renamed();
     }
 
     /// Joins `room`; false if already in it, or if evicted (an evicted member joins nothing).
@@ -98,6 +104,24 @@ impl Member {
         }
     }
 
+    /// Queues the closing handshake after what is already queued: the writer sends a Close
+    /// frame with `code` and `reason` and stops. The member stays in its rooms until dropped,
+    /// but nothing more is written. False if the writer has stopped already; a member whose
+    /// queue is full is evicted instead (and closed with [`EVICTED_CODE`]).
+    pub fn close(&self, code: CloseCode, reason: &str) -> bool {
+        match self
+            .shared
+            .push_outbound(Outbound::Close(code, reason.to_owned()))
+        {
+            Ok(()) => true,
+            Err(Refused::Full) => {
+                self.index.evict(&self.shared);
+                false
+            }
+            Err(Refused::Gone) => false,
+        }
+    }
+
     /// Whether this member was evicted for falling behind.
     #[must_use]
     pub fn is_evicted(&self) -> bool {
@@ -120,34 +144,65 @@ impl Drop for Member {
 }
 
 /// Writes what is queued for a member, everything already waiting in one `write`, until the
-/// queue's senders are gone, the connection fails, or the member is evicted.
+/// member is dropped (then for at most [`CLOSE_TIMEOUT`] more), the connection fails, a Close is
+/// written, or the member is evicted.
 async fn write_loop<S>(
     mut writer: WebSocketWriter<S>,
-    mut outbox: mpsc::Receiver<PreparedMessage>,
+    mut outbox: mpsc::Receiver<Outbound>,
     mut evicted: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let pump = async {
-        while let Some(message) = outbox.recv().await {
-            writer.feed_prepared(&message).await?;
-            while let Ok(message) = outbox.try_recv() {
-                writer.feed_prepared(&message).await?;
+    let was_evicted = {
+        let pump = pump(&mut writer, &mut outbox);
+        tokio::pin!(pump);
+        tokio::select! {
+            biased;
+            evicted_now = async { evicted.wait_for(|evicted| *evicted).await.is_ok() } => {
+                if !evicted_now {
+                    // The member was dropped: finish what was queued, unless the peer stopped
+                    // reading.
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, pump).await;
+                }
+                evicted_now
             }
-            writer.flush().await?;
+            () = &mut pump => false,
         }
-        Ok::<(), crate::io_error::Error>(())
-    };
-    let was_evicted = tokio::select! {
-        biased;
-        // An error means the member was dropped: the pump then ends once the queue is drained.
-        Ok(_) = evicted.wait_for(|evicted| *evicted) => true,
-        _ = pump => false,
     };
     if was_evicted {
-        // The Close frame goes after what was queued, so the member learns why it was dropped
-        // from a peer that reads at all; one that does not read must not hold the task forever.
-        let _ =
-            tokio::time::timeout(CLOSE_TIMEOUT, writer.close(EVICTED_CODE, EVICTED_REASON)).await;
+        // The Close frame goes after what the writer had already taken from the queue, so the
+        // member learns why it was dropped from a peer that reads at all; one that does not
+        // read must not hold the task forever.
+        let close = writer.close(EVICTED_CODE, EVICTED_REASON);
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+    }
+}
+
+/// Writes the queue until it ends, a Close is written or the connection fails.
+async fn pump<S>(writer: &mut WebSocketWriter<S>, outbox: &mut mpsc::Receiver<Outbound>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    while let Some(mut outbound) = outbox.recv().await {
+        loop {
+            match outbound {
+                Outbound::Message(message) => {
+                    if writer.feed_prepared(&message).await.is_err() {
+                        return;
+                    }
+                }
+                Outbound::Close(code, reason) => {
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.close(code, &reason)).await;
+                    return;
+                }
+            }
+            match outbox.try_recv() {
+                Ok(next) => outbound = next,
+                Err(_) => break,
+            }
+        }
+        if writer.flush().await.is_err() {
+            return;
+        }
     }
 }
