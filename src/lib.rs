@@ -4,13 +4,15 @@
 //! The core ([`Connection`], [`handshake`]) never touches a socket, a clock or a thread, so it can
 //! be driven from any I/O model: blocking sockets, tokio, epoll, io_uring, an HTTP/2 stream, a
 //! fuzzer or a test. Thin adapters for the common cases sit behind features: [`blocking`] (`std`,
-//! on by default) and [`tokio`] (`tokio`).
+//! on by default) and [`tokio`] (`tokio`). On top of the tokio adapter, [`rooms`] (`rooms`)
+//! publishes to rooms of connections, encoded once, and with `redis` across many processes.
 //!
 //! ```text
 //!     bytes from the socket                         bytes to the socket
 //!              │                                             ▲
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect):   │
+//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect,    │
+//!   │ rooms and their Redis backplane):                               │
 //!   │ loops that move bytes, nothing more; their `Error`              │
 //!   └──────────┬─────────────────────────────────────────────▲────────┘
 //!              │ handle_input(&[u8]), handle_eof(),         │ poll_transmit(&mut Vec),

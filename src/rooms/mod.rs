@@ -3,7 +3,7 @@
 //! A [`Rooms`] registry holds named rooms of [`Member`]s. [`Rooms::attach`] turns the writing
 //! half of a split [`WebSocket`](crate::tokio::WebSocket) into a member: a task of its own
 //! writes what the member's bounded queue holds, batching whatever has piled up into one
-//! `write`. [`Rooms::publish`] appends one shared [`PreparedMessage`] to the queue of every
+//! `write`. [`Rooms::publish`] appends one shared [`PreparedMessage`](crate::PreparedMessage) to the queue of every
 //! member of the room; nothing is encoded or copied per member.
 //!
 //! # Delivery and members that fall behind

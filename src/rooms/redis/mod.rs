@@ -15,14 +15,14 @@
 //! - **While Redis is down or unreachable** (connection refused, closed, or a command taking
 //!   longer than [`RedisConfig::command_timeout`]), [`Rooms::publish`](super::Rooms::publish)
 //!   delivers to this process's members only and says so
-//!   ([`Relay::LocalOnly`](super::Relay::LocalOnly)), counting the message in
+//!   ([`Relay::LocalOnly`]), counting the message in
 //!   [`RoomStats::local_only`](super::RoomStats::local_only). Nothing is stored for later:
 //!   other processes' members never get it, and no queue grows during an outage. Messages
 //!   already handed to Redis's connection when it failed are treated the same way. The
 //!   backplane reconnects with exponential backoff and full jitter, resubscribes every local
 //!   room and rewrites its presence; messages then flow between processes again.
 //! - **When Redis cannot keep up**, at most [`RedisConfig::queue_capacity`] messages wait for
-//!   it; past that a publish is refused ([`Relay::Refused`](super::Relay::Refused), counted in
+//!   it; past that a publish is refused ([`Relay::Refused`], counted in
 //!   [`RoomStats::refused`](super::RoomStats::refused)) and goes nowhere.
 //! - **Presence** spans processes: [`RedisBackplane::presence`] lists every member of a room on
 //!   every process. A process refreshes its entries every third of
