@@ -4,7 +4,9 @@
 
 mod support;
 
-use rfc6455::rooms::{EVICTED_CODE, EVICTED_REASON, Member, Published, Relay, Rooms};
+use rfc6455::rooms::{
+    DEFAULT_QUEUE_CAPACITY, EVICTED_CODE, EVICTED_REASON, Member, Published, Relay, Rooms,
+};
 use rfc6455::tokio::{WebSocket, WebSocketReader};
 use rfc6455::{CloseCode, CloseFrame, Message, PreparedMessage};
 use support::{tokio_listener, ws_url};
@@ -269,4 +271,94 @@ async fn a_dropped_member_still_gets_what_was_queued_for_it() {
     for i in 0..10 {
         assert_eq!(next_text(&mut ann.ws).await, format!("{i}"));
     }
+}
+
+/// A broker that is down, or full, as the test says; it records what it was asked to carry.
+#[derive(Debug, Default)]
+struct FakeBroker {
+    answer: std::sync::Mutex<Option<Relay>>,
+    carried: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    changes: std::sync::atomic::AtomicUsize,
+    local: std::sync::Mutex<Option<rfc6455::rooms::Local>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Fake(std::sync::Arc<FakeBroker>);
+
+impl rfc6455::rooms::Backplane for Fake {
+    fn start(&self, local: rfc6455::rooms::Local) {
+        *self.0.local.lock().unwrap() = Some(local);
+    }
+
+    fn changed(&self) {
+        self.0
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn publish(&self, room: &str, message: &PreparedMessage) -> Relay {
+        let answer = self.0.answer.lock().unwrap().unwrap_or(Relay::Relayed);
+        if answer == Relay::Relayed {
+            let carried = (room.to_owned(), message.payload().to_vec());
+            self.0.carried.lock().unwrap().push(carried);
+        }
+        answer
+    }
+}
+
+#[tokio::test]
+async fn with_a_backplane_messages_go_through_it_and_outages_are_delivered_locally_and_counted() {
+    let broker = Fake::default();
+    let rooms = Rooms::with_backplane(DEFAULT_QUEUE_CAPACITY, broker.clone());
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    assert!(broker.0.changes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let local = broker.0.local.lock().unwrap().clone().unwrap();
+    assert_eq!(local.rooms(), ["red"]);
+    assert_eq!(local.presence("red")[0].name.as_ref(), "ann");
+
+    // Relayed: nothing is delivered until the broker brings it back.
+    let published = rooms.publish("red", &PreparedMessage::text("via broker"));
+    assert_eq!((published.relay, published.delivered), (Relay::Relayed, 0));
+    assert_eq!(
+        *broker.0.carried.lock().unwrap(),
+        [("red".to_owned(), b"via broker".to_vec())]
+    );
+    local.deliver("red", &PreparedMessage::text("via broker"));
+    assert_eq!(next_text(&mut ann.ws).await, "via broker");
+
+    // Down: local members only, counted.
+    *broker.0.answer.lock().unwrap() = Some(Relay::LocalOnly);
+    let published = rooms.publish("red", &PreparedMessage::text("outage"));
+    assert_eq!(
+        (published.relay, published.delivered),
+        (Relay::LocalOnly, 1)
+    );
+    assert_eq!(next_text(&mut ann.ws).await, "outage");
+
+    // Full: refused, counted, delivered nowhere.
+    *broker.0.answer.lock().unwrap() = Some(Relay::Refused);
+    let published = rooms.publish("red", &PreparedMessage::text("refused"));
+    assert_eq!((published.relay, published.delivered), (Relay::Refused, 0));
+    *broker.0.answer.lock().unwrap() = Some(Relay::LocalOnly);
+    rooms.publish("red", &PreparedMessage::text("next"));
+    assert_eq!(
+        next_text(&mut ann.ws).await,
+        "next",
+        "the refused message never came"
+    );
+
+    let stats = rooms.stats();
+    assert_eq!((stats.local_only, stats.refused), (2, 1));
+    drop(rooms);
+    drop(ann);
+    assert!(
+        !local.is_alive(),
+        "the backplane outlives its rooms and finds them gone"
+    );
+    assert!(
+        local
+            .deliver("red", &PreparedMessage::text("late"))
+            .is_none()
+    );
 }

@@ -252,3 +252,23 @@ fn now_nanos() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishes_past_the_queue_are_refused_and_none_are_taken_while_down() {
+        let config = RedisConfig::new("redis://127.0.0.1:1/")
+            .unwrap()
+            .queue_capacity(2);
+        let backplane = RedisBackplane::new(config);
+        let message = PreparedMessage::text("x");
+        // No connection yet: Redis counts as down.
+        assert_eq!(backplane.publish("r", &message), Relay::LocalOnly);
+        backplane.shared.up.send_replace(true);
+        assert_eq!(backplane.publish("r", &message), Relay::Relayed);
+        assert_eq!(backplane.publish("r", &message), Relay::Relayed);
+        assert_eq!(backplane.publish("r", &message), Relay::Refused);
+    }
+}
