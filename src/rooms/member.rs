@@ -178,28 +178,28 @@ async fn write_loop<S>(
     }
 }
 
-/// Writes the queue until it ends, a Close is written or the connection fails.
+/// Writes the queue until it ends, a Close is written or the connection fails. Everything
+/// already waiting is handed to the connection under one lock and written in one `write`.
 async fn pump<S>(writer: &mut WebSocketWriter<S>, outbox: &mut mpsc::Receiver<Outbound>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    while let Some(mut outbound) = outbox.recv().await {
-        loop {
-            match outbound {
-                Outbound::Message(message) => {
-                    if writer.feed_prepared(&message).await.is_err() {
-                        return;
-                    }
-                }
-                Outbound::Close(code, reason) => {
-                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.close(code, &reason)).await;
-                    return;
-                }
-            }
-            match outbox.try_recv() {
-                Ok(next) => outbound = next,
-                Err(_) => break,
-            }
+    let mut batch = Vec::new();
+    while outbox.recv_many(&mut batch, usize::MAX).await > 0 {
+        let close = match batch.iter().position(|o| matches!(o, Outbound::Close(..))) {
+            Some(at) => batch.drain(at..).next(),
+            None => None,
+        };
+        let messages = batch.drain(..).filter_map(|outbound| match outbound {
+            Outbound::Message(message) => Some(message),
+            Outbound::Close(..) => None,
+        });
+        if writer.queue_prepared(messages).is_err() {
+            return;
+        }
+        if let Some(Outbound::Close(code, reason)) = close {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.close(code, &reason)).await;
+            return;
         }
         if writer.flush().await.is_err() {
             return;
