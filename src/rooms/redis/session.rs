@@ -85,11 +85,13 @@ impl Session {
         let (mut sink, mut stream) = within(limit, client.get_async_pubsub()).await?.split();
         // Presence queries may use the connection as soon as it writes presence.
         *shared.commands() = Some(conn.clone());
-        self.sync(shared, local, &mut sink, &mut conn).await?;
+        let synced = self.sync(shared, local, &mut sink, &mut conn).await?;
         if std::mem::replace(connected_before, true) {
             shared.reconnects.fetch_add(1, Ordering::Relaxed);
         }
         shared.up.send_replace(true);
+        // Only now: whoever waited for the sync may publish, and must find the backplane up.
+        mark_synced(shared, synced);
         backoff.reset();
 
         let mut heartbeat = tokio::time::interval(config.presence_ttl / 3);
@@ -107,7 +109,10 @@ impl Session {
                         local.deliver(room, &decoded);
                     }
                 }
-                () = shared.changed.notified() => self.sync(shared, local, &mut sink, &mut conn).await?,
+                () = shared.changed.notified() => {
+                    let synced = self.sync(shared, local, &mut sink, &mut conn).await?;
+                    mark_synced(shared, synced);
+                }
                 _ = heartbeat.tick() => self.refresh(shared, &mut conn).await?,
                 Some(first) = outbox.recv() => {
                     let mut batch = vec![first];
@@ -136,14 +141,15 @@ impl Session {
     }
 
     /// Subscribes to the rooms with local members and unsubscribes from the others; writes
-    /// presence entries for members that came and removes those of members that left.
+    /// presence entries for members that came and removes those of members that left. Returns
+    /// the count of membership changes this covered, for [`mark_synced`].
     async fn sync(
         &mut self,
         shared: &Shared,
         local: &Local,
         sink: &mut PubSubSink,
         conn: &mut MultiplexedConnection,
-    ) -> Result<(), RedisBackplaneError> {
+    ) -> Result<u64, RedisBackplaneError> {
         let config = &shared.config;
         let limit = config.command_timeout;
         // Changes made after this load are synchronised by the next call.
@@ -195,12 +201,7 @@ impl Session {
         }
         within(limit, pipe.query_async::<()>(conn)).await?;
         self.present = present;
-        shared.synced.send_if_modified(|synced| {
-            let advanced = target > *synced;
-            *synced = (*synced).max(target);
-            advanced
-        });
-        Ok(())
+        Ok(target)
     }
 
     /// Pushes back the expiry of this process's presence entries, and removes the expired
@@ -225,6 +226,16 @@ impl Session {
         pipe.cmd("PING").ignore();
         within(config.command_timeout, pipe.query_async::<()>(conn)).await
     }
+}
+
+/// Tells `RedisBackplane::synced` waiters that the first `target` membership changes are in
+/// Redis.
+fn mark_synced(shared: &Shared, target: u64) {
+    shared.synced.send_if_modified(|synced| {
+        let advanced = target > *synced;
+        *synced = (*synced).max(target);
+        advanced
+    });
 }
 
 async fn within<T>(
