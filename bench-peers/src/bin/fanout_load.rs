@@ -196,8 +196,8 @@ async fn member(
     let mut expected: Option<u64> = None;
     loop {
         let mut at = 0;
-        while let Some((payload, end)) = frame(&input[at..], shared.size)
-            .map_err(|e| format!("member {index}: {e}"))?
+        while let Some((payload, end)) =
+            frame(&input[at..], shared.size).map_err(|e| format!("member {index}: {e}"))?
         {
             let payload = &input[at + payload.0..at + payload.1];
             let seq = u64::from_be_bytes(payload[..8].try_into().unwrap());
@@ -236,11 +236,17 @@ fn frame(input: &[u8], size: usize) -> Result<Option<((usize, usize), usize)>, S
         return Ok(None);
     }
     if input[0] != 0x82 || input[1] & 0x80 != 0 {
-        return Err(format!("not a final unmasked binary frame: {:02x} {:02x}", input[0], input[1]));
+        return Err(format!(
+            "not a final unmasked binary frame: {:02x} {:02x}",
+            input[0], input[1]
+        ));
     }
     let (len, header) = match input[1] {
         126 if input.len() >= 4 => (usize::from(u16::from_be_bytes([input[2], input[3]])), 4),
-        127 if input.len() >= 10 => (u64::from_be_bytes(input[2..10].try_into().unwrap()) as usize, 10),
+        127 if input.len() >= 10 => (
+            u64::from_be_bytes(input[2..10].try_into().unwrap()) as usize,
+            10,
+        ),
         126 | 127 => return Ok(None),
         len => (usize::from(len), 2),
     };
@@ -270,13 +276,24 @@ async fn publish(
     let mut seq: i64 = 0;
     let mut progress = (i64::MIN, Instant::now());
     while !*stop.borrow() {
-        let slowest = shared.last.iter().map(|last| last.load(Ordering::Relaxed)).min().unwrap_or(seq - 1);
+        let slowest = shared
+            .last
+            .iter()
+            .map(|last| last.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(seq - 1);
         if slowest != progress.0 {
             progress = (slowest, Instant::now());
         }
         let room = window - (seq - 1 - slowest);
         let stalled = progress.1.elapsed() > Duration::from_millis(100);
-        let count = if room > 0 { room.min(16) } else if stalled { 1 } else { 0 };
+        let count = if room > 0 {
+            room.min(16)
+        } else if stalled {
+            1
+        } else {
+            0
+        };
         if count == 0 {
             tokio::task::yield_now().await;
             continue;
@@ -292,7 +309,10 @@ async fn publish(
             masked_binary_frame(&payload, &mut out);
             seq += 1;
         }
-        writer.write_all(&out).await.map_err(|e| format!("publisher: {e}"))?;
+        writer
+            .write_all(&out)
+            .await
+            .map_err(|e| format!("publisher: {e}"))?;
         shared.published.store(seq as u64, Ordering::Relaxed);
     }
     drain.abort();
@@ -315,15 +335,22 @@ fn masked_binary_frame(payload: &[u8], out: &mut Vec<u8>) {
 /// Connects and performs the opening handshake; returns the stream and the bytes read past the
 /// response head.
 async fn connect(url: &str) -> Result<(TcpStream, Vec<u8>), String> {
-    let rest = url.strip_prefix("ws://").ok_or_else(|| format!("{url}: not ws://"))?;
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| format!("{url}: not ws://"))?;
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
-    let mut stream = TcpStream::connect(authority).await.map_err(|e| format!("{url}: {e}"))?;
+    let mut stream = TcpStream::connect(authority)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut response = Vec::new();
     let mut chunk = [0u8; 1024];
     let head = loop {
@@ -360,8 +387,12 @@ fn parse_args() -> Result<Options, String> {
             "-n" => options.members = value()?.parse().map_err(|_| "-n: not a number")?,
             "-s" => options.size = value()?.parse().map_err(|_| "-s: not a number")?,
             "-d" => options.seconds = value()?.parse().map_err(|_| "-d: not a number")?,
-            "--warmup" => options.warmup = value()?.parse().map_err(|_| "--warmup: not a number")?,
-            "--window" => options.window = value()?.parse().map_err(|_| "--window: not a number")?,
+            "--warmup" => {
+                options.warmup = value()?.parse().map_err(|_| "--warmup: not a number")?
+            }
+            "--window" => {
+                options.window = value()?.parse().map_err(|_| "--window: not a number")?
+            }
             "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown option {other:?}")),
         }

@@ -66,7 +66,9 @@ fn next_frame(input: &mut BytesMut) -> io::Result<Option<Bytes>> {
     }
     let (b0, b1) = (input[0], input[1]);
     if b0 != 0x82 || b1 & 0x80 == 0 {
-        return Err(io::Error::other("only final, masked binary frames are served"));
+        return Err(io::Error::other(
+            "only final, masked binary frames are served",
+        ));
     }
     let (len, header) = match b1 & 0x7f {
         126 if input.len() >= 4 => (usize::from(u16::from_be_bytes([input[2], input[3]])), 4),
@@ -78,7 +80,12 @@ fn next_frame(input: &mut BytesMut) -> io::Result<Option<Bytes>> {
         return Ok(None);
     }
     let frame = input.split_to(header + 4 + len);
-    let mask = [frame[header], frame[header + 1], frame[header + 2], frame[header + 3]];
+    let mask = [
+        frame[header],
+        frame[header + 1],
+        frame[header + 2],
+        frame[header + 3],
+    ];
     let mut out = BytesMut::with_capacity(header + len);
     out.put_u8(0x82);
     if header == 2 {
@@ -87,7 +94,12 @@ fn next_frame(input: &mut BytesMut) -> io::Result<Option<Bytes>> {
         out.put_u8(126);
         out.put_u16(len as u16);
     }
-    out.extend(frame[header + 4..].iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out.extend(
+        frame[header + 4..]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4]),
+    );
     Ok(Some(out.freeze()))
 }
 

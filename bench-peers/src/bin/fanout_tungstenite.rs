@@ -24,7 +24,10 @@ async fn main() -> std::io::Result<()> {
     .await
 }
 
-async fn serve(stream: TcpStream, room: broadcast::Sender<Message>) -> Result<(), tungstenite::Error> {
+async fn serve(
+    stream: TcpStream,
+    room: broadcast::Sender<Message>,
+) -> Result<(), tungstenite::Error> {
     let (mut sink, mut source) = peers::tungstenite_accept(stream).await?.split();
     let mut inbox = room.subscribe();
     let writer = tokio::spawn(async move {
