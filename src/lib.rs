@@ -4,13 +4,15 @@
 //! The core ([`Connection`], [`handshake`]) never touches a socket, a clock or a thread, so it can
 //! be driven from any I/O model: blocking sockets, tokio, epoll, io_uring, an HTTP/2 stream, a
 //! fuzzer or a test. Thin adapters for the common cases sit behind features: [`blocking`] (`std`,
-//! on by default) and [`tokio`] (`tokio`).
+//! on by default) and [`tokio`] (`tokio`). On top of the tokio adapter, [`rooms`] (`rooms`)
+//! publishes to rooms of connections, encoded once, and with `redis` across many processes.
 //!
 //! ```text
 //!     bytes from the socket                         bytes to the socket
 //!              │                                             ▲
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect):   │
+//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect,    │
+//!   │ rooms and their Redis backplane):                               │
 //!   │ loops that move bytes, nothing more; their `Error`              │
 //!   └──────────┬─────────────────────────────────────────────▲────────┘
 //!              │ handle_input(&[u8]), handle_eof(),         │ poll_transmit(&mut Vec),
@@ -39,6 +41,7 @@
 //! | tokio server or `ws://` client | `cargo add rfc6455 --features tokio` | `rfc6455::tokio::{WebSocket, connect}` |
 //! | `wss://` client | `cargo add rfc6455 --features rustls` | `rfc6455::tls::connect`, `rfc6455::connector::Connector` |
 //! | blocking (threads, `std::net`) | `cargo add rfc6455` | `rfc6455::blocking::{WebSocket, connect}` |
+//! | rooms, across processes with Redis | `cargo add rfc6455 --features axum,redis` | `rfc6455::rooms::Rooms`, `rfc6455::rooms::redis::RedisBackplane` |
 //! | sans-IO core only (your own I/O) | `cargo add rfc6455 --no-default-features` | `rfc6455::{Connection, handshake}` |
 //!
 //! Add `deflate` to any of them for compression (`--features axum,deflate`). The features:
@@ -52,6 +55,8 @@
 //! | `axum` | the `axum::WebSocketUpgrade` extractor; refusals are `IntoResponse` | `hyper` | `axum-core` |
 //! | `rustls` | `wss://` clients (`tls`; `Connector` then takes `wss://` URLs too) | `tokio` | `rustls`, `tokio-rustls`, `webpki-roots` (ring crypto) |
 //! | `deflate` | permessage-deflate (`deflate`, RFC 7692) | | `flate2` (zlib-rs backend) |
+//! | `rooms` | `rooms`: publish to rooms of connections, encoded once, a bounded queue per member | `tokio` | (tokio's `sync`, `rt` and `macros`) |
+//! | `redis` | `rooms::redis`: rooms across processes, Redis pub/sub as the backplane | `rooms` | `redis`, `futures-util` |
 //!
 //! With no features the crate is the sans-IO core: `bytes`, `sha1`, `base64`, `httparse`,
 //! `thiserror` and a seedable CSPRNG for client mask keys.
@@ -117,6 +122,8 @@ pub mod connector;
 pub mod hyper;
 #[cfg(feature = "tokio")]
 pub mod reconnect;
+#[cfg(feature = "rooms")]
+pub mod rooms;
 #[cfg(feature = "rustls")]
 pub mod tls;
 #[cfg(feature = "rustls")]

@@ -6,7 +6,8 @@
 //! 3. core: the configuration, the output queue and the connection state machine;
 //! 4. handshake (RFC 6455 §4, §9): the HTTP/1.1 opening handshake and extension negotiation;
 //! 5. upgrade glue: a completed handshake turned into a connection;
-//! 6. adapters: blocking, tokio, hyper, the connector, TLS, reconnection, the adapters' `Error`.
+//! 6. adapters: blocking, tokio, hyper, the connector, TLS, reconnection, rooms and their Redis
+//!    backplane, the adapters' `Error`.
 //!
 //! What counts as an import: every `crate::…`, `$crate::…` and `super::…` path in code (`use`
 //! trees, types, expressions), resolved to the deepest module file that exists and followed
@@ -53,6 +54,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("tls", Layer::Adapter),
     ("tls_config", Layer::Adapter),
     ("reconnect", Layer::Adapter),
+    ("rooms", Layer::Adapter),
     ("io_error", Layer::Adapter),
 ];
 

@@ -1,5 +1,6 @@
 //! The README cannot drift from the code: every ```rust block in it is compiled (it appears, word
-//! for word up to indentation, in `tests/readme_snippets.rs` or `examples/sans_io_echo.rs`), every
+//! for word up to indentation, in `tests/readme_snippets.rs`, `examples/sans_io_echo.rs` or
+//! `examples/rooms.rs`), every
 //! feature it tells a reader to enable exists, and its features table is the crate docs' table.
 
 use std::collections::BTreeSet;
@@ -9,7 +10,7 @@ const MIGRATING: &str = include_str!("../docs/migrating.md");
 const CARGO_TOML: &str = include_str!("../Cargo.toml");
 const LIB_RS: &str = include_str!("../src/lib.rs");
 /// The files that hold the README's Rust code in compiled form.
-const COMPILED: [(&str, &str); 2] = [
+const COMPILED: [(&str, &str); 3] = [
     (
         "tests/readme_snippets.rs",
         include_str!("readme_snippets.rs"),
@@ -18,6 +19,7 @@ const COMPILED: [(&str, &str); 2] = [
         "examples/sans_io_echo.rs",
         include_str!("../examples/sans_io_echo.rs"),
     ),
+    ("examples/rooms.rs", include_str!("../examples/rooms.rs")),
 ];
 
 /// The text of every fenced block of `language` in `markdown`.

@@ -4,7 +4,15 @@
 //! ```sh
 //! cargo run --release --example chat                     # then open http://127.0.0.1:8080
 //! cargo run --release --example chat -- 0.0.0.0:9000 --max-message-bytes 1048576 --rate 5
+//! # One chat over two processes (or hosts), through Redis:
+//! cargo run --release --example chat -- 127.0.0.1:8080 --redis redis://127.0.0.1:6379
+//! cargo run --release --example chat -- 127.0.0.1:8081 --redis redis://127.0.0.1:6379
 //! ```
+//!
+//! With `--redis`, the rooms are [`rfc6455::rooms`] with the Redis backplane: a member on one
+//! process talks with members on every other, and presence lists them all. While Redis is down
+//! each process keeps serving its own members (they hear each other; the other processes'
+//! members do not hear them) and reconnects by itself.
 //!
 //! Open the page in two tabs, pick a name and the same room in each, and talk. The page
 //! (`index.html` next to this file, plain JavaScript, no build step) shows
@@ -23,7 +31,7 @@
 //! | `join` | `{room, name}` | leaves the current room, enters `room` as `name` (unique in the room) |
 //! | `leave` | — | leaves the current room |
 //! | `message` | `{text}` | `message` to every member of the room, the sender included |
-//! | `typing` | — | `typing` to the other members (the page sends it at most every 2 s) |
+//! | `typing` | — | `typing` to the room (the page sends it at most every 2 s, and ignores its own) |
 //!
 //! | server → client | payload |
 //! |---|---|
@@ -37,9 +45,10 @@
 //! `bad_payload`, `not_in_room`, `name_taken`, `unsupported` (binary messages). The connection
 //! stays open after an error.
 //!
-//! Each broadcast is encoded once, as a [`rfc6455::PreparedMessage`], and the same bytes are
-//! queued for every member. Each connection is split: its reader runs in the connection's task,
-//! its writer in another task that drains a bounded queue of frames (64).
+//! Each broadcast is encoded once, as a [`rfc6455::PreparedMessage`], and published to the room
+//! ([`rfc6455::rooms`]): the same bytes are queued for every member. Each connection is split:
+//! its reader runs in the connection's task, its writer is a room member, written by a task of
+//! its own from a bounded queue of frames (64).
 //!
 //! # Limits
 //!
@@ -49,8 +58,8 @@
 //!   connection, as a token bucket; a client above it is closed with 1008 "rate limit
 //!   exceeded".
 //! - A member whose queue of outgoing frames is full (64 frames; it reads slower than the room
-//!   talks) is dropped from its room and disconnected, so that it cannot make the server hold
-//!   an ever-growing backlog; the others see it go offline.
+//!   talks) is evicted from its room and closed with 1008 "too slow: fell behind its rooms", so
+//!   that it cannot make the server hold an ever-growing backlog; the others see it go offline.
 //! - Heartbeat: a Ping after 30 s without a frame from the client; one that has not answered 30 s
 //!   later is closed with 1011.
 //! - Requests whose `Origin` is not this server's own host are refused with 403 (cross-site
@@ -78,7 +87,7 @@ use rfc6455::axum::WebSocketUpgrade;
 use rfc6455::handshake::Reject;
 use tokio::sync::{mpsc, watch};
 
-use crate::room::Rooms;
+use crate::room::ChatRooms;
 use crate::session::{Limits, Shared};
 
 /// The page, compiled in.
@@ -91,12 +100,14 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "\
-usage: chat [ADDRESS] [--max-message-bytes N] [--rate R] [--burst B]
+usage: chat [ADDRESS] [--max-message-bytes N] [--rate R] [--burst B] [--redis URL]
 
   ADDRESS                  where to listen (default 127.0.0.1:8080)
   --max-message-bytes N    largest message a client may send (default 65536); bigger: close 1009
   --rate R                 messages per second per connection (default 20); above: close 1008
   --burst B                messages allowed in a burst (default 2 x rate)
+  --redis URL              share rooms with every chat process using this Redis
+                           (redis://host:port); without it, rooms live in this process
 ";
 
 /// The command line.
@@ -106,6 +117,7 @@ struct Options {
     max_message_bytes: usize,
     rate: f64,
     burst: f64,
+    redis: Option<String>,
 }
 
 /// Parses the arguments after the program name; `Ok(None)` asks for the usage text.
@@ -114,6 +126,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
     let mut max_message_bytes = 64 * 1024;
     let mut rate = 20.0;
     let mut burst = None;
+    let mut redis = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -150,6 +163,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             }
             "--rate" => rate = positive(&flag, &value()?)?,
             "--burst" => burst = Some(positive(&flag, &value()?)?.max(1.0)),
+            "--redis" => redis = Some(value()?),
             _ => return Err(format!("unknown option {flag:?}")),
         }
     }
@@ -158,6 +172,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         max_message_bytes,
         rate,
         burst: burst.unwrap_or((2.0 * rate).max(1.0)),
+        redis,
     }))
 }
 
@@ -200,6 +215,10 @@ async fn main() -> ExitCode {
 
 async fn serve(options: Options) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(&options.addr).await?;
+    let rooms = match &options.redis {
+        Some(url) => ChatRooms::with_redis(url).map_err(std::io::Error::other)?,
+        None => ChatRooms::local(),
+    };
     let (shutdown_tx, shutdown) = watch::channel(false);
     let (alive, mut alive_rx) = mpsc::channel(1);
     let app = App {
@@ -208,7 +227,7 @@ async fn serve(options: Options) -> std::io::Result<()> {
             .pong_timeout(HEARTBEAT)
             .max_message_size(options.max_message_bytes),
         shared: Shared {
-            rooms: Arc::new(Rooms::default()),
+            rooms,
             limits: Limits {
                 rate: options.rate,
                 burst: options.burst,
@@ -313,6 +332,9 @@ mod tests {
             (options.max_message_bytes, options.rate, options.burst),
             (2097152, 5.0, 7.0)
         );
+        assert_eq!(options.redis, None);
+        let options = args("--redis redis://127.0.0.1:6379").unwrap().unwrap();
+        assert_eq!(options.redis.as_deref(), Some("redis://127.0.0.1:6379"));
         assert_eq!(args("--help"), Ok(None));
         assert!(args("--rate").is_err());
         assert!(args("--rate -1").is_err());

@@ -1,302 +1,200 @@
-//! Rooms and their members, behind one mutex.
+//! The chat's rooms: names, presence and broadcasts on top of [`rfc6455::rooms`], in this
+//! process alone or, with `--redis`, across every chat process sharing that Redis.
 //!
-//! The lock is never held across an `.await`: delivering to a member is a `try_send` on its
-//! bounded outbox, so a broadcast costs one encoding (done by the caller, before locking) plus
-//! one pointer copy per member. A member whose outbox is full is too slow to keep up: it is
-//! removed from the room, the others are told it went offline, and its connection is dropped.
-//! Memory per member is therefore bounded by [`OUTBOX_CAPACITY`] queued frames, which are shared
-//! with every other member they were sent to.
+//! Each broadcast is encoded once and published to the room; every member has a bounded queue
+//! of [`OUTBOX_CAPACITY`] frames drained by its own writer task, and one whose queue is full is
+//! evicted (closed with 1008) and goes offline for the others. Names are unique per room as far
+//! as presence shows: two processes admitting the same name at the same instant is possible.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use rfc6455::{CloseCode, PreparedMessage};
-use tokio::sync::{Notify, mpsc};
+use rfc6455::PreparedMessage;
+use rfc6455::rooms::redis::{RedisBackplane, RedisBackplaneError, RedisConfig};
+use rfc6455::rooms::{Member, Rooms};
+use rfc6455::tokio::WebSocketWriter;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::protocol;
 
 /// Frames a connection may have queued before it counts as slow and is dropped.
 pub(crate) const OUTBOX_CAPACITY: usize = 64;
 
-/// Identifies one connection for the life of the process.
-pub(crate) type ConnId = u64;
+/// How long a join or leave waits for Redis to list it before announcing it anyway (with the
+/// members Redis knew).
+const SYNC_WAIT: Duration = Duration::from_secs(1);
 
-/// What a connection's writer task sends.
-#[derive(Debug)]
-pub(crate) enum Outbound {
-    /// A frame encoded once, possibly shared with other connections.
-    Frame(PreparedMessage),
-    /// Start the closing handshake with this code and reason, and stop writing.
-    Close(CloseCode, &'static str),
-}
-
-/// The sending side of a connection: its bounded queue, and the alarm that drops it when the
-/// queue overflows.
+/// Every room, here or across processes.
 #[derive(Debug, Clone)]
-pub(crate) struct Outbox {
-    tx: mpsc::Sender<Outbound>,
-    kick: Arc<Notify>,
+pub(crate) struct ChatRooms {
+    rooms: Rooms,
+    backplane: Option<RedisBackplane>,
 }
 
-impl Outbox {
-    /// A new outbox, the queue's receiving end for the writer task, and the alarm the connection
-    /// listens to.
-    pub(crate) fn new() -> (Self, mpsc::Receiver<Outbound>, Arc<Notify>) {
-        let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let kick = Arc::new(Notify::new());
-        let outbox = Self {
-            tx,
-            kick: Arc::clone(&kick),
-        };
-        (outbox, rx, kick)
-    }
-
-    /// Queues a frame. False when the connection cannot take it: its queue is full (it is then
-    /// told to drop itself) or its writer has ended.
-    pub(crate) fn push(&self, frame: PreparedMessage) -> bool {
-        self.push_outbound(Outbound::Frame(frame))
-    }
-
-    /// Queues the closing handshake; a connection too far behind to take it is dropped.
-    pub(crate) fn close(&self, code: CloseCode, reason: &'static str) {
-        self.push_outbound(Outbound::Close(code, reason));
-    }
-
-    fn push_outbound(&self, outbound: Outbound) -> bool {
-        match self.tx.try_send(outbound) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kick.notify_one();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+impl ChatRooms {
+    /// Rooms in this process only.
+    pub(crate) fn local() -> Self {
+        Self {
+            rooms: Rooms::with_queue_capacity(OUTBOX_CAPACITY),
+            backplane: None,
         }
     }
-}
 
-/// One member of a room.
-#[derive(Debug)]
-struct Member {
-    conn: ConnId,
-    name: String,
-    outbox: Outbox,
-}
-
-/// A room: its members in the order they joined.
-#[derive(Debug, Default)]
-struct Room {
-    members: Vec<Member>,
-}
-
-impl Room {
-    fn names(&self) -> Vec<&str> {
-        self.members.iter().map(|m| m.name.as_str()).collect()
+    /// Rooms shared by every chat process using the Redis at `url`.
+    pub(crate) fn with_redis(url: &str) -> Result<Self, RedisBackplaneError> {
+        let backplane = RedisBackplane::new(RedisConfig::new(url)?.prefix("chat:"));
+        Ok(Self {
+            rooms: Rooms::with_backplane(OUTBOX_CAPACITY, backplane.clone()),
+            backplane: Some(backplane),
+        })
     }
 
-    fn name_of(&self, conn: ConnId) -> Option<&str> {
-        self.members
-            .iter()
-            .find(|m| m.conn == conn)
-            .map(|m| m.name.as_str())
+    /// A connection's writer as a member, in no room yet.
+    pub(crate) fn attach<S>(&self, writer: WebSocketWriter<S>) -> Member
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.rooms.attach(writer, "")
     }
 
-    /// Queues `frame` for every member but `except`. Members that cannot take it are removed
-    /// and the rest told that they went offline (which may reveal more slow members).
-    fn deliver(&mut self, room: &str, frame: PreparedMessage, except: Option<ConnId>) {
-        let mut queue = VecDeque::from([(frame, except)]);
-        while let Some((frame, except)) = queue.pop_front() {
-            let mut gone = Vec::new();
-            self.members.retain(|member| {
-                if Some(member.conn) == except || member.outbox.push(frame.clone()) {
-                    return true;
-                }
-                gone.push(member.name.clone());
-                false
-            });
-            for name in gone {
-                eprintln!("chat: dropped {name:?} from {room:?}: too slow");
-                let names = self.names();
-                queue.push_back((protocol::presence(room, &name, false, &names), None));
+    /// Who is in `room`: on every process while Redis answers, else in this one.
+    pub(crate) async fn names(&self, room: &str) -> Vec<String> {
+        if let Some(backplane) = &self.backplane {
+            if let Ok(members) = backplane.presence(room).await {
+                return members.into_iter().map(|member| member.name).collect();
             }
         }
-    }
-}
-
-/// Why a join was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum JoinError {
-    /// Another member of the room has that name.
-    NameTaken,
-}
-
-/// Every room, by name.
-#[derive(Debug, Default)]
-pub(crate) struct Rooms {
-    rooms: Mutex<HashMap<String, Room>>,
-}
-
-impl Rooms {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Room>> {
-        // A panic elsewhere while holding the lock leaves the map consistent: keep serving.
         self.rooms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .presence(room)
+            .into_iter()
+            .map(|member| member.name.to_string())
+            .collect()
     }
 
-    /// Adds `conn` to `room` as `name` and tells every member, the newcomer included, with the
-    /// current member list.
-    pub(crate) fn join(
-        &self,
-        conn: ConnId,
-        room: &str,
-        name: &str,
-        outbox: &Outbox,
-    ) -> Result<(), JoinError> {
-        let mut rooms = self.lock();
-        let entry = rooms.entry(room.to_owned()).or_default();
-        if entry.members.iter().any(|m| m.name == name) {
-            return Err(JoinError::NameTaken);
-        }
-        entry.members.push(Member {
-            conn,
-            name: name.to_owned(),
-            outbox: outbox.clone(),
-        });
-        let frame = protocol::presence(room, name, true, &entry.names());
-        entry.deliver(room, frame, None);
-        if entry.members.is_empty() {
-            rooms.remove(room);
-        }
-        Ok(())
+    /// Whether someone in `room` is called `name`.
+    pub(crate) async fn name_taken(&self, room: &str, name: &str) -> bool {
+        self.names(room).await.iter().any(|taken| taken == name)
     }
 
-    /// Removes `conn` from `room`, if it is there, and tells the others.
-    pub(crate) fn leave(&self, conn: ConnId, room: &str) {
-        let mut rooms = self.lock();
-        let Some(entry) = rooms.get_mut(room) else {
-            return;
-        };
-        let Some(index) = entry.members.iter().position(|m| m.conn == conn) else {
-            return;
-        };
-        let member = entry.members.remove(index);
-        if entry.members.is_empty() {
-            rooms.remove(room);
-            return;
-        }
-        let frame = protocol::presence(room, &member.name, false, &entry.names());
-        entry.deliver(room, frame, None);
-        if entry.members.is_empty() {
-            rooms.remove(room);
-        }
+    /// Puts `member` in `room` as `name` and tells the room, the newcomer included.
+    pub(crate) async fn join(&self, member: &Member, room: &str, name: &str) {
+        member.set_name(name);
+        member.join(room);
+        self.announce(room, name, true).await;
     }
 
-    /// Sends `text` from `conn` to every member of `room`, `conn` included, encoded once.
-    /// False if `conn` is not in the room (it was dropped as too slow).
-    pub(crate) fn say(&self, conn: ConnId, room: &str, text: &str) -> bool {
-        self.relay(conn, room, None, |name| protocol::message(room, name, text))
+    /// Takes `member` out of `room` and tells the others that `name` left.
+    pub(crate) async fn leave(&self, member: &Member, room: &str, name: &str) {
+        member.leave(room);
+        self.announce(room, name, false).await;
     }
 
-    /// Tells the others in `room` that `conn` is typing.
-    pub(crate) fn typing(&self, conn: ConnId, room: &str) -> bool {
-        self.relay(conn, room, Some(conn), |name| protocol::typing(room, name))
-    }
-
-    fn relay(
-        &self,
-        conn: ConnId,
-        room: &str,
-        except: Option<ConnId>,
-        encode: impl FnOnce(&str) -> PreparedMessage,
-    ) -> bool {
-        let mut rooms = self.lock();
-        let Some(entry) = rooms.get_mut(room) else {
-            return false;
-        };
-        let Some(name) = entry.name_of(conn) else {
-            return false;
-        };
-        let frame = encode(name);
-        entry.deliver(room, frame, except);
-        if entry.members.is_empty() {
-            rooms.remove(room);
+    async fn announce(&self, room: &str, name: &str, online: bool) {
+        if let Some(backplane) = &self.backplane {
+            let _ = tokio::time::timeout(SYNC_WAIT, backplane.synced()).await;
         }
-        true
+        let names = self.names(room).await;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.publish(room, &protocol::presence(room, name, online, &names));
+    }
+
+    /// `text` from `name` to everyone in `room`, `name` included.
+    pub(crate) fn say(&self, room: &str, name: &str, text: &str) {
+        self.publish(room, &protocol::message(room, name, text));
+    }
+
+    /// `name` is typing in `room` (the page ignores its own).
+    pub(crate) fn typing(&self, room: &str, name: &str) {
+        self.publish(room, &protocol::typing(room, name));
+    }
+
+    fn publish(&self, room: &str, message: &PreparedMessage) {
+        // While Redis is down the room's members here still hear it; the others cannot.
+        self.rooms.publish(room, message);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::FutureExt;
+    use rfc6455::tokio::WebSocket;
+    use rfc6455::{Config, Connection, Message, Role};
+    use tokio::io::DuplexStream;
 
-    fn text(outbound: Outbound) -> serde_json::Value {
-        match outbound {
-            Outbound::Frame(frame) => serde_json::from_slice(frame.payload()).unwrap(),
-            Outbound::Close(..) => panic!("expected a frame"),
+    fn member(rooms: &ChatRooms) -> (Member, WebSocket<DuplexStream>) {
+        let (server, client) = tokio::io::duplex(1 << 20);
+        let server =
+            WebSocket::from_connection(server, Connection::new(Role::Server, Config::default()));
+        let client =
+            WebSocket::from_connection(client, Connection::new(Role::Client, Config::default()));
+        (rooms.attach(server.into_split().1), client)
+    }
+
+    async fn json(ws: &mut WebSocket<DuplexStream>) -> serde_json::Value {
+        match ws.recv().await.unwrap() {
+            Message::Text(text) => serde_json::from_str(text.as_str()).unwrap(),
+            other => panic!("expected text, got {other:?}"),
         }
     }
 
-    #[test]
-    fn presence_lists_members_and_messages_reach_everyone() {
-        let rooms = Rooms::default();
-        let (ann, mut ann_rx, _) = Outbox::new();
-        let (bob, mut bob_rx, _) = Outbox::new();
-        rooms.join(1, "r", "ann", &ann).unwrap();
-        rooms.join(2, "r", "bob", &bob).unwrap();
-        assert_eq!(rooms.join(3, "r", "bob", &bob), Err(JoinError::NameTaken));
-        let joined = text(ann_rx.try_recv().unwrap());
-        assert_eq!(joined["payload"]["members"], serde_json::json!(["ann"]));
-        let bob_joined = text(ann_rx.try_recv().unwrap());
-        assert_eq!(bob_joined, text(bob_rx.try_recv().unwrap()));
+    #[tokio::test]
+    async fn presence_lists_members_and_messages_reach_everyone() {
+        let rooms = ChatRooms::local();
+        let (ann, mut ann_ws) = member(&rooms);
+        let (bob, mut bob_ws) = member(&rooms);
+        rooms.join(&ann, "r", "ann").await;
+        assert!(rooms.name_taken("r", "ann").await);
+        rooms.join(&bob, "r", "bob").await;
+        assert_eq!(
+            json(&mut ann_ws).await["payload"]["members"],
+            serde_json::json!(["ann"])
+        );
+        let bob_joined = json(&mut ann_ws).await;
+        assert_eq!(bob_joined, json(&mut bob_ws).await);
         assert_eq!(
             bob_joined["payload"]["members"],
             serde_json::json!(["ann", "bob"])
         );
 
-        assert!(rooms.say(1, "r", "hi"));
-        for rx in [&mut ann_rx, &mut bob_rx] {
-            let message = text(rx.try_recv().unwrap());
+        rooms.say("r", "ann", "hi");
+        for ws in [&mut ann_ws, &mut bob_ws] {
+            let message = json(ws).await;
             assert_eq!(message["payload"]["from"], "ann");
             assert_eq!(message["payload"]["text"], "hi");
         }
-        assert!(rooms.typing(2, "r"));
-        assert_eq!(text(ann_rx.try_recv().unwrap())["type"], "typing");
-        assert!(bob_rx.try_recv().is_err(), "typing goes to the others only");
-
-        rooms.leave(2, "r");
-        let left = text(ann_rx.try_recv().unwrap());
+        rooms.leave(&bob, "r", "bob").await;
+        let left = json(&mut ann_ws).await;
         assert_eq!(left["payload"]["status"], "offline");
         assert_eq!(left["payload"]["members"], serde_json::json!(["ann"]));
-        assert!(!rooms.say(2, "r", "gone"));
     }
 
-    #[test]
-    fn a_member_with_a_full_outbox_is_dropped_and_told_to_go() {
-        let rooms = Rooms::default();
-        let (ann, mut ann_rx, _) = Outbox::new();
-        let (slow, _slow_rx, slow_kick) = Outbox::new();
-        rooms.join(1, "r", "ann", &ann).unwrap();
-        rooms.join(2, "r", "slow", &slow).unwrap();
-        // The join's presence took one slot of the slow member's queue; fill the rest.
-        for _ in 0..OUTBOX_CAPACITY - 1 {
-            assert!(rooms.say(1, "r", "x"));
-            while ann_rx.try_recv().is_ok() {}
+    #[tokio::test]
+    async fn a_member_with_a_full_outbox_is_evicted_and_the_others_see_it_leave() {
+        let rooms = ChatRooms::local();
+        let (ann, mut ann_ws) = member(&rooms);
+        rooms.join(&ann, "r", "ann").await;
+        // A client that reads nothing, over a pipe too small for what the room says.
+        let (server, _client) = tokio::io::duplex(64);
+        let server =
+            WebSocket::from_connection(server, Connection::new(Role::Server, Config::default()));
+        let slow = rooms.attach(server.into_split().1);
+        rooms.join(&slow, "r", "slow").await;
+        let mut said = 0;
+        while !slow.is_evicted() {
+            assert!(said < 10 * OUTBOX_CAPACITY, "never evicted");
+            rooms.say("r", "ann", &"x".repeat(1000));
+            said += 1;
+            // Ann reads as the room talks.
+            let _ = json(&mut ann_ws).await;
+            tokio::task::yield_now().await;
         }
-        assert!(slow_kick.notified().now_or_never().is_none());
-        // The next message does not fit: the slow member is dropped.
-        assert!(rooms.say(1, "r", "y"));
-        assert!(
-            slow_kick.notified().now_or_never().is_some(),
-            "the slow connection is told to drop itself"
-        );
-        let mut last = serde_json::Value::Null;
-        while let Ok(outbound) = ann_rx.try_recv() {
-            last = text(outbound);
+        slow.evicted().await;
+        rooms.leave(&slow, "r", "slow").await;
+        let mut last = json(&mut ann_ws).await;
+        while last["type"] != "presence" {
+            last = json(&mut ann_ws).await;
         }
-        assert_eq!(last["type"], "presence");
         assert_eq!(last["payload"]["name"], "slow");
         assert_eq!(last["payload"]["status"], "offline");
-        assert!(!rooms.say(2, "r", "still here?"));
+        assert_eq!(last["payload"]["members"], serde_json::json!(["ann"]));
     }
 }

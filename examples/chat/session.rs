@@ -1,10 +1,11 @@
-//! One WebSocket connection: this task reads and handles the client's messages; a writer task
-//! drains the connection's outbox, where the rooms and this task queue frames encoded once.
+//! One WebSocket connection: this task reads and handles the client's messages; the
+//! connection's writer is a member of the rooms, written by a task of its own from a bounded
+//! queue where the rooms and this task put frames encoded once.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rfc6455::tokio::{WebSocket, WebSocketReader, WebSocketWriter};
+use rfc6455::rooms::Member;
+use rfc6455::tokio::{WebSocket, WebSocketReader};
 use rfc6455::{CloseCode, Error, Message};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -12,13 +13,13 @@ use tokio::sync::{mpsc, watch};
 
 use crate::protocol::{self, Incoming, Invalid, Request};
 use crate::rate::TokenBucket;
-use crate::room::{ConnId, JoinError, Outbound, Outbox, Rooms};
+use crate::room::ChatRooms;
+
+/// Identifies one connection for the life of the process, in the log.
+pub(crate) type ConnId = u64;
 
 /// How long a connection that is being closed may take to finish the closing handshake.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// How long the writer may take to finish once the connection is over.
-const WRITER_GRACE: Duration = Duration::from_secs(5);
 
 /// The per-connection message rate limit.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +33,7 @@ pub(crate) struct Limits {
 /// What every connection shares.
 #[derive(Debug, Clone)]
 pub(crate) struct Shared {
-    pub(crate) rooms: Arc<Rooms>,
+    pub(crate) rooms: ChatRooms,
     pub(crate) limits: Limits,
     /// Turns true when the server shuts down: every connection then closes with 1001.
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -56,7 +57,8 @@ enum Ending {
     /// The connection failed a protocol rule or a limit (message too big, no pong); the core has
     /// queued its Close frame, which reading on sends.
     Failed,
-    /// The client cannot keep up with what it is sent: drop it without ceremony.
+    /// The client cannot keep up with what it is sent: the rooms evicted it, and its writer
+    /// closes it with 1008.
     TooSlow,
 }
 
@@ -72,19 +74,17 @@ where
         alive,
     } = shared;
     let (mut reader, writer) = ws.into_split();
-    let (outbox, outbox_rx, kick) = Outbox::new();
-    let mut writer = tokio::spawn(write_loop(writer, outbox_rx));
+    let member = rooms.attach(writer);
     let mut session = Session {
-        conn,
         rooms,
-        outbox,
+        member,
         joined: None,
         bucket: TokenBucket::new(limits.rate, limits.burst, Instant::now()),
     };
     let ending = loop {
         let message = tokio::select! {
             message = reader.recv() => message,
-            () = kick.notified() => break Ending::TooSlow,
+            () = session.member.evicted() => break Ending::TooSlow,
             _ = shutdown.wait_for(|&down| down) => {
                 break Ending::Close(CloseCode::GOING_AWAY, "server shutting down");
             }
@@ -94,7 +94,7 @@ where
                 if !session.bucket.try_take(Instant::now()) {
                     break Ending::Close(CloseCode::POLICY_VIOLATION, "rate limit exceeded");
                 }
-                session.handle(text.as_str());
+                session.handle(text.as_str()).await;
             }
             Ok(Message::Binary(_)) => {
                 if !session.bucket.try_take(Instant::now()) {
@@ -123,32 +123,24 @@ where
         }
     };
     // Out of the room first, so that nothing more is broadcast to a connection on its way out.
-    session.leave();
+    session.leave().await;
     match ending {
         Ending::Closed => {}
         Ending::TooSlow => {
             eprintln!("chat: #{conn} dropped: too slow to read what it is sent");
-            writer.abort();
         }
         Ending::Close(code, reason) => {
             eprintln!("chat: #{conn} closed with {code}: {reason}");
-            session.outbox.close(code, reason);
+            session.member.close(code, reason);
             tokio::select! {
                 () = drain(&mut reader) => {}
-                () = kick.notified() => writer.abort(),
+                () = session.member.evicted() => {}
             }
         }
         Ending::Failed => drain(&mut reader).await,
     }
-    // The writer ends once its outbox is gone; one stuck writing to a peer that stopped reading
-    // is stopped, which releases the connection.
+    // Dropping the member ends its writer once what was queued is written (5 s at most).
     drop(session);
-    if tokio::time::timeout(WRITER_GRACE, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
-    }
     drop(alive);
 }
 
@@ -161,120 +153,87 @@ async fn drain<S: AsyncRead + AsyncWrite + Unpin>(reader: &mut WebSocketReader<S
     .await;
 }
 
-/// Writes what the outbox receives, until it is closed or the connection fails. Whatever is
-/// already waiting in the outbox goes out in one write.
-async fn write_loop<S: AsyncRead + AsyncWrite + Unpin>(
-    mut writer: WebSocketWriter<S>,
-    mut outbox: mpsc::Receiver<Outbound>,
-) {
-    while let Some(mut outbound) = outbox.recv().await {
-        loop {
-            match outbound {
-                // The same bytes for every member: no encoding here, one copy into the send
-                // buffer.
-                Outbound::Frame(frame) => {
-                    if writer.feed_prepared(&frame).await.is_err() {
-                        return;
-                    }
-                }
-                Outbound::Close(code, reason) => {
-                    let _ = writer.close(code, reason).await;
-                    return;
-                }
-            }
-            match outbox.try_recv() {
-                Ok(next) => outbound = next,
-                Err(_) => break,
-            }
-        }
-        if writer.flush().await.is_err() {
-            return;
-        }
-    }
-}
-
 /// The state of one connection.
 struct Session {
-    conn: ConnId,
-    rooms: Arc<Rooms>,
-    outbox: Outbox,
+    rooms: ChatRooms,
+    member: Member,
     joined: Option<Joined>,
     bucket: TokenBucket,
 }
 
 impl Session {
     /// Handles one text message: acknowledges it or answers with an error.
-    fn handle(&mut self, text: &str) {
+    async fn handle(&mut self, text: &str) {
         let Incoming { id, request } = match protocol::parse(text) {
             Ok(incoming) => incoming,
             Err(invalid) => return self.refuse(invalid),
         };
         let kind = request.kind();
         let result = match request {
-            Request::Join { room, name } => self.join(room, name),
+            Request::Join { room, name } => self.join(room, name).await,
             Request::Leave if self.joined.is_some() => {
-                self.leave();
+                self.leave().await;
                 Ok(())
             }
             Request::Leave => Err(not_in_room()),
             Request::Message { text } => {
-                self.in_room(|rooms, conn, room| rooms.say(conn, room, &text))
+                self.in_room(|rooms, room, name| rooms.say(room, name, &text))
             }
-            Request::Typing => self.in_room(|rooms, conn, room| rooms.typing(conn, room)),
+            Request::Typing => self.in_room(|rooms, room, name| rooms.typing(room, name)),
         };
         match result {
             Ok(()) => {
-                self.outbox.push(protocol::ack(&id, kind));
+                self.member.send(&protocol::ack(&id, kind));
             }
             Err((code, reason)) => self.refuse(Invalid::new(id, code, reason)),
         }
     }
 
-    fn join(&mut self, room: String, name: String) -> Result<(), (&'static str, String)> {
+    async fn join(&mut self, room: String, name: String) -> Result<(), (&'static str, String)> {
         if let Some(joined) = &self.joined {
             if joined.room == room && joined.name == name {
                 return Ok(());
             }
         }
-        // Join the new room before leaving the old one: a refused join changes nothing.
-        match self.rooms.join(self.conn, &room, &name, &self.outbox) {
-            Ok(()) => {
-                self.leave();
-                self.joined = Some(Joined { room, name });
-                Ok(())
-            }
-            Err(JoinError::NameTaken) => Err((
+        // Checked before leaving the current room: a refused join changes nothing.
+        if self.rooms.name_taken(&room, &name).await {
+            return Err((
                 "name_taken",
                 format!("the name {name:?} is already taken in this room"),
-            )),
+            ));
         }
+        self.leave().await;
+        self.rooms.join(&self.member, &room, &name).await;
+        self.joined = Some(Joined { room, name });
+        Ok(())
     }
 
-    /// Runs `act` on the room this connection is in.
+    /// Runs `act` on the room this connection is in, as its name there.
     fn in_room(
         &mut self,
-        act: impl FnOnce(&Rooms, ConnId, &str) -> bool,
+        act: impl FnOnce(&ChatRooms, &str, &str),
     ) -> Result<(), (&'static str, String)> {
         let Some(joined) = &self.joined else {
             return Err(not_in_room());
         };
-        if act(&self.rooms, self.conn, &joined.room) {
-            Ok(())
-        } else {
+        if self.member.is_evicted() {
             // Dropped from the room as too slow; the connection is on its way out.
-            self.joined = None;
-            Err(not_in_room())
+            return Err(not_in_room());
         }
+        act(&self.rooms, &joined.room, &joined.name);
+        Ok(())
     }
 
-    fn leave(&mut self) {
+    async fn leave(&mut self) {
         if let Some(joined) = self.joined.take() {
-            self.rooms.leave(self.conn, &joined.room);
+            self.rooms
+                .leave(&self.member, &joined.room, &joined.name)
+                .await;
         }
     }
 
     fn refuse(&mut self, invalid: Invalid) {
-        self.outbox.push(protocol::error(&invalid));
+        self.member.send(&protocol::error(&invalid));
     }
 }
 
@@ -285,8 +244,8 @@ fn not_in_room() -> (&'static str, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rfc6455::Config;
     use rfc6455::handshake::{Accept, ClientRequest};
+    use rfc6455::{Config, ProtocolError};
     use tokio::io::DuplexStream;
 
     /// A client connected to a session over an in-memory pipe.
@@ -308,7 +267,7 @@ mod tests {
         let (shutdown_tx, shutdown) = watch::channel(false);
         let (alive, alive_rx) = mpsc::channel(1);
         let shared = Shared {
-            rooms: Arc::new(Rooms::default()),
+            rooms: ChatRooms::local(),
             limits: Limits { rate, burst },
             shutdown,
             alive,

@@ -65,7 +65,7 @@ impl ReadTimeout for std::os::unix::net::UnixStream {
 
 impl<S: io::Read + io::Write + ReadTimeout> WebSocket<S> {
     /// [`recv`](Self::recv) that also runs the connection's timers: with keepalive configured
-    /// ([`Config::default`] does), a silent peer is pinged after `ping_interval` and the
+    /// ([`Config::default`](crate::Config::default) does), a silent peer is pinged after `ping_interval` and the
     /// connection fails with [`Timeout::Keepalive`] if nothing arrives within
     /// `pong_timeout`; the idle and close timeouts run too.
     ///

@@ -183,6 +183,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
         self.with(|inner| inner.conn.send_prepared(message).map_err(Error::from))
     }
 
+    /// Queues prepared messages under one lock, without writing them or waiting for room: the
+    /// caller bounds the batch (the rooms' member queue does) and flushes after it.
+    #[cfg(feature = "rooms")]
+    pub(crate) fn queue_prepared(
+        &self,
+        messages: impl IntoIterator<Item = PreparedMessage>,
+    ) -> Result<(), Error> {
+        self.with(|inner| {
+            for message in messages {
+                inner.conn.send_prepared(&message)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Starts the closing handshake and writes the Close frame; the reader sees the end.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.with(|inner| inner.conn.close(code, reason).map_err(Error::from))?;

@@ -1,0 +1,77 @@
+//! Rooms: publish a message to everyone in a room, encoded once (feature `rooms`).
+//!
+//! A [`Rooms`] registry holds named rooms of [`Member`]s. [`Rooms::attach`] turns the writing
+//! half of a split [`WebSocket`](crate::tokio::WebSocket) into a member: a task of its own
+//! writes what the member's bounded queue holds, batching whatever has piled up into one
+//! `write`. [`Rooms::publish`] appends one shared [`PreparedMessage`](crate::PreparedMessage) to the queue of every
+//! member of the room; nothing is encoded or copied per member.
+//!
+//! # Delivery and members that fall behind
+//!
+//! Every member of a room gets every message published to the room while it is a member, in
+//! the order of [`publish`](Rooms::publish) calls (publishing to one room is serialised by that
+//! room's lock, so two publishers never interleave differently for different members).
+//! A member whose queue is full when a message arrives cannot keep up: it is **evicted**: it
+//! leaves every room, [`RoomStats::evicted`] counts it, its writer drops what is still queued and, after what
+//! it had already handed to the connection, sends a Close frame with [`EVICTED_CODE`] and
+//! [`EVICTED_REASON`] (giving up after 5 s on a peer that does not read), and
+//! [`Member::evicted`] resolves so that the task reading from the connection can stop.
+//! Memory per member is thus bounded by the queue's capacity in shared frames.
+//!
+//! # Locks
+//!
+//! No lock is held across an `.await`; publishing locks only the room published to, so a
+//! publish to a room of 10,000 members does not hold up publishing to, joining or leaving other
+//! rooms.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use rfc6455::PreparedMessage;
+//! use rfc6455::rooms::Rooms;
+//! use rfc6455::tokio::WebSocket;
+//!
+//! # async fn run() -> Result<(), rfc6455::Error> {
+//! let rooms = Rooms::new();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (stream, _) = listener.accept().await?;
+//!     let rooms = rooms.clone();
+//!     tokio::spawn(async move {
+//!         let (mut reader, writer) = WebSocket::accept(stream).await?.into_split();
+//!         let member = rooms.attach(writer, "anonymous");
+//!         member.join("lobby");
+//!         loop {
+//!             tokio::select! {
+//!                 message = reader.recv() => match message?.as_text() {
+//!                     Some(text) => { rooms.publish("lobby", &PreparedMessage::text(text)); }
+//!                     None => {}
+//!                 },
+//!                 () = member.evicted() => break,
+//!             }
+//!         }
+//!         // Dropping the member leaves every room it is in.
+//!         Ok::<(), rfc6455::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod backplane;
+mod entry;
+mod index;
+mod member;
+mod published;
+#[cfg(feature = "redis")]
+pub mod redis;
+mod registry;
+mod room;
+mod stats;
+
+pub use backplane::{Backplane, Local};
+pub use entry::{MemberId, Presence};
+pub use member::{EVICTED_CODE, EVICTED_REASON, Member};
+pub use published::{Published, Relay};
+pub use registry::{DEFAULT_QUEUE_CAPACITY, Rooms};
+pub use stats::RoomStats;

@@ -1,0 +1,364 @@
+//! Rooms over real loopback sockets: who gets what is published, presence, clean-up, and the
+//! eviction of a member that falls behind.
+#![cfg(feature = "rooms")]
+
+mod support;
+
+use rfc6455::rooms::{
+    DEFAULT_QUEUE_CAPACITY, EVICTED_CODE, EVICTED_REASON, Member, Published, Relay, Rooms,
+};
+use rfc6455::tokio::{WebSocket, WebSocketReader};
+use rfc6455::{CloseCode, CloseFrame, Message, PreparedMessage};
+use support::{tokio_listener, ws_url};
+use tokio::net::TcpStream;
+
+/// A client connected to a member of `rooms`, and the server's reading half of that connection
+/// (kept so the connection stays open and pings are answered).
+struct Client {
+    ws: WebSocket<TcpStream>,
+    member: Member,
+    _server_reader: WebSocketReader<TcpStream>,
+}
+
+async fn client(rooms: &Rooms, name: &str) -> Client {
+    let (listener, addr) = tokio_listener().await;
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        WebSocket::accept(stream).await.unwrap().into_split()
+    });
+    let (ws, _) = rfc6455::tokio::connect(&ws_url(addr)).await.unwrap();
+    let (reader, writer) = server.await.unwrap();
+    Client {
+        ws,
+        member: rooms.attach(writer, name),
+        _server_reader: reader,
+    }
+}
+
+async fn next_text(ws: &mut WebSocket<TcpStream>) -> String {
+    match ws.recv().await.unwrap() {
+        Message::Text(text) => text.as_str().to_owned(),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+fn names(rooms: &Rooms, room: &str) -> Vec<String> {
+    rooms
+        .presence(room)
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_member_gets_each_message_of_its_rooms_once_in_order() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    let mut bob = client(&rooms, "bob").await;
+    let mut cat = client(&rooms, "cat").await;
+    assert!(ann.member.join("red"));
+    assert!(!ann.member.join("red"), "joining twice is refused");
+    assert!(ann.member.join("blue"));
+    assert!(bob.member.join("red"));
+    assert!(cat.member.join("blue"));
+
+    for i in 0..100 {
+        let red = rooms.publish("red", &PreparedMessage::text(&format!("red {i}")));
+        assert_eq!(
+            red,
+            Published {
+                relay: Relay::Local,
+                delivered: 2,
+                evicted: 0
+            }
+        );
+        rooms.publish("blue", &PreparedMessage::text(&format!("blue {i}")));
+    }
+    assert_eq!(
+        rooms.publish("green", &PreparedMessage::text("nobody")),
+        Published::default()
+    );
+    // A last message in every room: whatever a member was wrongly sent arrives before it.
+    rooms.publish("red", &PreparedMessage::text("end"));
+    rooms.publish("blue", &PreparedMessage::text("end"));
+
+    let mut ann_got = Vec::new();
+    let mut ends = 0;
+    while ends < 2 {
+        let text = next_text(&mut ann.ws).await;
+        if text == "end" {
+            ends += 1;
+        } else {
+            ann_got.push(text);
+        }
+    }
+    let ann_red: Vec<_> = ann_got
+        .iter()
+        .filter(|t| t.starts_with("red"))
+        .cloned()
+        .collect();
+    let ann_blue: Vec<_> = ann_got
+        .iter()
+        .filter(|t| t.starts_with("blue"))
+        .cloned()
+        .collect();
+    let red: Vec<String> = (0..100).map(|i| format!("red {i}")).collect();
+    let blue: Vec<String> = (0..100).map(|i| format!("blue {i}")).collect();
+    assert_eq!(ann_red, red);
+    assert_eq!(ann_blue, blue);
+    assert_eq!(ann_got.len(), 200, "nothing but the two rooms' messages");
+
+    for (client, expected) in [(&mut bob, &red), (&mut cat, &blue)] {
+        for text in expected {
+            assert_eq!(&next_text(&mut client.ws).await, text);
+        }
+        assert_eq!(next_text(&mut client.ws).await, "end");
+    }
+    let stats = rooms.stats();
+    assert_eq!(stats.published, 203);
+    assert_eq!(stats.delivered, 2 * 101 + 2 * 101);
+    assert_eq!(stats.evicted, 0);
+}
+
+#[tokio::test]
+async fn presence_follows_joins_leaves_and_dropped_members() {
+    let rooms = Rooms::new();
+    let ann = client(&rooms, "ann").await;
+    let bob = client(&rooms, "bob").await;
+    let cat = client(&rooms, "cat").await;
+    bob.member.join("red");
+    ann.member.join("red");
+    cat.member.join("red");
+    ann.member.join("blue");
+    assert_eq!(names(&rooms, "red"), ["bob", "ann", "cat"], "join order");
+    assert_eq!(rooms.len("red"), 3);
+    assert!(rooms.contains("blue", ann.member.id()));
+    assert!(!rooms.contains("blue", bob.member.id()));
+    assert_eq!(ann.member.rooms(), ["blue", "red"]);
+    assert_eq!(rooms.rooms(), ["blue", "red"]);
+
+    assert!(cat.member.leave("red"));
+    assert!(!cat.member.leave("red"), "leaving twice is refused");
+    assert_eq!(names(&rooms, "red"), ["bob", "ann"]);
+
+    // A disconnect: the application drops the member, which leaves every room.
+    let ann_id = ann.member.id();
+    drop(ann);
+    assert_eq!(names(&rooms, "red"), ["bob"]);
+    assert!(!rooms.contains("red", ann_id));
+    assert_eq!(rooms.rooms(), ["red"], "an empty room is removed");
+    assert!(names(&rooms, "blue").is_empty());
+
+    // The room can be joined again after it emptied.
+    drop(bob);
+    assert!(rooms.rooms().is_empty());
+    assert!(cat.member.join("red"));
+    assert_eq!(names(&rooms, "red"), ["cat"]);
+}
+
+#[tokio::test]
+async fn a_member_can_be_sent_a_message_of_its_own() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    let bob = client(&rooms, "bob").await;
+    ann.member.join("red");
+    bob.member.join("red");
+    assert!(ann.member.send(&PreparedMessage::text("just for ann")));
+    rooms.publish("red", &PreparedMessage::text("for all"));
+    assert_eq!(next_text(&mut ann.ws).await, "just for ann");
+    assert_eq!(next_text(&mut ann.ws).await, "for all");
+}
+
+#[tokio::test]
+async fn a_member_that_does_not_read_is_evicted_with_a_close_and_the_others_get_everything() {
+    const CAPACITY: usize = 4;
+    // Big enough that the loopback socket's buffers fill after a few dozen messages.
+    const SIZE: usize = 256 * 1024;
+    let rooms = Rooms::with_queue_capacity(CAPACITY);
+    let mut fast = client(&rooms, "fast").await;
+    let mut slow = client(&rooms, "slow").await;
+    fast.member.join("red");
+    slow.member.join("red");
+    fast.member.join("blue");
+    slow.member.join("blue");
+
+    let payload = |i: u32| {
+        let mut data = vec![0u8; SIZE];
+        data[..4].copy_from_slice(&i.to_be_bytes());
+        data
+    };
+    let mut sent = 0u32;
+    let evicted_at = loop {
+        assert!(sent < 2_000, "the slow member was never evicted");
+        let published = rooms.publish("red", &PreparedMessage::binary(&payload(sent)));
+        sent += 1;
+        // The fast member reads each message before the next is published: it never falls
+        // behind, whatever the scheduling.
+        let message = fast.ws.recv().await.unwrap();
+        assert_eq!(message.as_payload(), &payload(sent - 1)[..]);
+        if published.evicted == 1 {
+            assert_eq!(published.delivered, 1, "the fast member still got it");
+            break sent;
+        }
+    };
+    assert!(evicted_at > CAPACITY as u32);
+    assert_eq!(rooms.stats().evicted, 1);
+    assert!(slow.member.is_evicted());
+    slow.member.evicted().await;
+    assert_eq!(names(&rooms, "red"), ["fast"], "evicted from every room");
+    assert_eq!(names(&rooms, "blue"), ["fast"]);
+    assert!(slow.member.rooms().is_empty());
+    assert!(!slow.member.join("red"), "an evicted member joins nothing");
+    assert!(!slow.member.send(&PreparedMessage::text("late")));
+
+    // The slow member, reading at last, finds a prefix of the messages in order, then the
+    // Close frame that says why.
+    let mut expected = 0u32;
+    let close = loop {
+        match slow.ws.recv().await.unwrap() {
+            Message::Binary(data) => {
+                assert_eq!(&data[..], &payload(expected)[..]);
+                expected += 1;
+            }
+            Message::Close(frame) => break frame,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(expected < evicted_at);
+    assert_eq!(
+        close,
+        Some(CloseFrame::new(EVICTED_CODE, EVICTED_REASON).unwrap())
+    );
+
+    // Later messages reach the fast member only.
+    assert_eq!(
+        rooms.publish("red", &PreparedMessage::text("after")),
+        Published {
+            relay: Relay::Local,
+            delivered: 1,
+            evicted: 0
+        }
+    );
+    assert_eq!(next_text(&mut fast.ws).await, "after");
+}
+
+#[tokio::test]
+async fn close_goes_out_after_what_was_queued_and_a_rename_shows_in_presence() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    ann.member.set_name("anne");
+    assert_eq!(names(&rooms, "red"), ["anne"]);
+    assert_eq!(&*ann.member.name(), "anne");
+    rooms.publish("red", &PreparedMessage::text("last words"));
+    assert!(ann.member.close(CloseCode::GOING_AWAY, "bye"));
+    assert_eq!(next_text(&mut ann.ws).await, "last words");
+    assert_eq!(
+        ann.ws.recv().await.unwrap(),
+        Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye").unwrap()))
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_member_still_gets_what_was_queued_for_it() {
+    let rooms = Rooms::new();
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    for i in 0..10 {
+        rooms.publish("red", &PreparedMessage::text(&format!("{i}")));
+    }
+    drop(ann.member);
+    for i in 0..10 {
+        assert_eq!(next_text(&mut ann.ws).await, format!("{i}"));
+    }
+}
+
+/// A broker that is down, or full, as the test says; it records what it was asked to carry.
+#[derive(Debug, Default)]
+struct FakeBroker {
+    answer: std::sync::Mutex<Option<Relay>>,
+    carried: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    changes: std::sync::atomic::AtomicUsize,
+    local: std::sync::Mutex<Option<rfc6455::rooms::Local>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Fake(std::sync::Arc<FakeBroker>);
+
+impl rfc6455::rooms::Backplane for Fake {
+    fn start(&self, local: rfc6455::rooms::Local) {
+        *self.0.local.lock().unwrap() = Some(local);
+    }
+
+    fn changed(&self) {
+        self.0
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn publish(&self, room: &str, message: &PreparedMessage) -> Relay {
+        let answer = self.0.answer.lock().unwrap().unwrap_or(Relay::Relayed);
+        if answer == Relay::Relayed {
+            let carried = (room.to_owned(), message.payload().to_vec());
+            self.0.carried.lock().unwrap().push(carried);
+        }
+        answer
+    }
+}
+
+#[tokio::test]
+async fn with_a_backplane_messages_go_through_it_and_outages_are_delivered_locally_and_counted() {
+    let broker = Fake::default();
+    let rooms = Rooms::with_backplane(DEFAULT_QUEUE_CAPACITY, broker.clone());
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    assert!(broker.0.changes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let local = broker.0.local.lock().unwrap().clone().unwrap();
+    assert_eq!(local.rooms(), ["red"]);
+    assert_eq!(local.presence("red")[0].name.as_ref(), "ann");
+
+    // Relayed: nothing is delivered until the broker brings it back.
+    let published = rooms.publish("red", &PreparedMessage::text("via broker"));
+    assert_eq!((published.relay, published.delivered), (Relay::Relayed, 0));
+    assert_eq!(
+        *broker.0.carried.lock().unwrap(),
+        [("red".to_owned(), b"via broker".to_vec())]
+    );
+    local.deliver("red", &PreparedMessage::text("via broker"));
+    assert_eq!(next_text(&mut ann.ws).await, "via broker");
+
+    // Down: local members only, counted.
+    *broker.0.answer.lock().unwrap() = Some(Relay::LocalOnly);
+    let published = rooms.publish("red", &PreparedMessage::text("outage"));
+    assert_eq!(
+        (published.relay, published.delivered),
+        (Relay::LocalOnly, 1)
+    );
+    assert_eq!(next_text(&mut ann.ws).await, "outage");
+
+    // Full: refused, counted, delivered nowhere.
+    *broker.0.answer.lock().unwrap() = Some(Relay::Refused);
+    let published = rooms.publish("red", &PreparedMessage::text("refused"));
+    assert_eq!((published.relay, published.delivered), (Relay::Refused, 0));
+    *broker.0.answer.lock().unwrap() = Some(Relay::LocalOnly);
+    rooms.publish("red", &PreparedMessage::text("next"));
+    assert_eq!(
+        next_text(&mut ann.ws).await,
+        "next",
+        "the refused message never came"
+    );
+
+    let stats = rooms.stats();
+    assert_eq!((stats.local_only, stats.refused), (2, 1));
+    drop(rooms);
+    drop(ann);
+    assert!(
+        !local.is_alive(),
+        "the backplane outlives its rooms and finds them gone"
+    );
+    assert!(
+        local
+            .deliver("red", &PreparedMessage::text("late"))
+            .is_none()
+    );
+}
