@@ -163,6 +163,45 @@ async fn every_default_configuration_has_keepalive() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn activity_postpones_the_adapters_keepalive_ping() {
+    let (listener, addr) = tokio_listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = WebSocket::accept(tcp).await.unwrap();
+        let mut texts = Vec::new();
+        while let Ok(message) = ws.recv().await {
+            texts.extend(message.as_text().map(str::to_owned));
+        }
+        texts
+    });
+    // The client sends no pings of its own, so the server's are the only ones.
+    let (mut client, _) = Connector::new()
+        .config(Config::default().ping_interval(None))
+        .connect(&ws_url(addr))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    // A message at 10 s moves the server's ping from 20 s to 30 s: the timer armed for 20 s
+    // wakes the server early, and it waits on.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    client.send_text("still here").await.unwrap();
+    for expected in [30, 50] {
+        let ping = tokio::time::timeout(Duration::from_secs(60), client.recv())
+            .await
+            .expect("a ping within a minute")
+            .unwrap();
+        assert!(ping.is_ping(), "{ping:?}");
+        let at = start.elapsed();
+        assert!(
+            at >= Duration::from_secs(expected) && at < Duration::from_secs(expected + 1),
+            "ping at {at:?}, expected {expected} s"
+        );
+    }
+    drop(client);
+    assert_eq!(server.await.unwrap(), ["still here"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_default_tokio_server_pings_a_silent_peer_after_20_s_and_drops_it_after_40() {
     let (listener, addr) = tokio_listener().await;
     let server = tokio::spawn(async move {

@@ -156,6 +156,11 @@ pub struct Connection {
     /// The transport's read side ended; acted on once the bytes before it are decoded.
     input_ended: bool,
     send: Output,
+    /// Log2 of what the last written batch took from the output buffer, rounded up: the next
+    /// batch allocates that much at once, rather than growing from nothing by doubling, one frame
+    /// at a time (a reallocation and a copy for most small frames of a batch). A byte, so that
+    /// it fits beside the other small fields.
+    batch_capacity_log2: u8,
     frame: Option<IncomingFrame>,
     /// Boxed: only a fragmented or compressed message needs one, and only until it is complete.
     assembly: Option<Box<Assembly>>,
@@ -218,6 +223,7 @@ impl Connection {
             recv: BytesMut::new(),
             input_ended: false,
             send: Output::default(),
+            batch_capacity_log2: 0,
             frame: None,
             assembly: None,
             utf8: Utf8Validator::default(),
@@ -318,6 +324,38 @@ mod memory {
             "Connection grew to {} bytes",
             std::mem::size_of::<Connection>()
         );
+    }
+
+    #[test]
+    fn a_batch_allocates_the_last_batchs_size_at_once_and_an_idle_connection_holds_none() {
+        let mut conn = Connection::new(Role::Server, Config::default().ping_interval(None));
+        let batch = |conn: &mut Connection, text: &str, frames: usize| {
+            for _ in 0..frames {
+                conn.send_text(text).unwrap();
+            }
+            conn.pending_transmit()
+        };
+        let written = batch(&mut conn, "twenty bytes of text", 10);
+        conn.advance_transmit(written);
+        assert_eq!(
+            conn.send.tail().capacity(),
+            0,
+            "nothing held between batches"
+        );
+        conn.send_text("twenty bytes of text").unwrap();
+        let storage = conn.send.tail().as_ptr();
+        assert!(conn.send.tail().capacity() >= written);
+        batch(&mut conn, "twenty bytes of text", 9);
+        assert_eq!(
+            conn.send.tail().as_ptr(),
+            storage,
+            "no reallocation in the batch"
+        );
+        // A batch past the cork limit is remembered only up to it.
+        let written = batch(&mut conn, &"x".repeat(8000), 40);
+        conn.advance_transmit(written);
+        conn.send_text("x").unwrap();
+        assert_eq!(conn.send.tail().capacity(), crate::config::CORK_LIMIT);
     }
 
     #[test]

@@ -87,8 +87,9 @@ impl Output {
         filled
     }
 
-    /// Drops the first `n` pending bytes (at most all of them), across runs.
-    pub(super) fn advance(&mut self, mut n: usize) {
+    /// Drops the first `n` pending bytes (at most all of them), across runs. Returns how many
+    /// of them came from the tail if that emptied it (a batch's size, for the next batch), else 0.
+    pub(super) fn advance(&mut self, mut n: usize) -> usize {
         if let Some(runs) = self.shared.as_mut() {
             while let Some(front) = runs.front_mut() {
                 let step = n.min(front.len());
@@ -103,11 +104,14 @@ impl Output {
                 self.shared = None;
             }
         }
-        self.tail.advance(n.min(self.tail.len()));
-        if self.tail.is_empty() {
-            // An idle connection holds no output buffer; the next send allocates what it needs.
-            self.tail = BytesMut::new();
+        let from_tail = n.min(self.tail.len());
+        self.tail.advance(from_tail);
+        if !self.tail.is_empty() {
+            return 0;
         }
+        // An idle connection holds no output buffer; the next send allocates what it needs.
+        self.tail = BytesMut::new();
+        from_tail
     }
 
     /// All pending bytes as one buffer; copies only if payloads were queued by reference.
@@ -146,12 +150,12 @@ mod tests {
         let n = out.chunks(&mut slices);
         let joined: Vec<u8> = slices[..n].iter().flat_map(|s| s.to_vec()).collect();
         assert_eq!(joined, b"head1payloadhead2");
-        out.advance(7); // "head1" and "pa"
+        assert_eq!(out.advance(7), 0); // "head1" and "pa"
         let mut slices = [IoSlice::new(&[]); 4];
         let n = out.chunks(&mut slices);
         assert_eq!(&*slices[0], b"yload");
         assert_eq!(n, 2);
-        out.advance(100);
+        assert_eq!(out.advance(100), 5, "the tail's part of the batch");
         assert!(out.is_empty());
         assert!(out.shared.is_none(), "written runs leave no queue behind");
         assert_eq!(out.chunks(&mut [IoSlice::new(&[]); 4]), 0);

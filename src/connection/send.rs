@@ -75,7 +75,7 @@ impl Connection {
             Role::Server if message.frame().len() >= SHARE_THRESHOLD => {
                 self.send.push_shared(message.shared_frame());
             }
-            Role::Server => self.send.tail().extend_from_slice(message.frame()),
+            Role::Server => self.send_tail().extend_from_slice(message.frame()),
             Role::Client => self.queue_frame(message.opcode(), true, message.payload()),
         }
         Ok(())
@@ -262,7 +262,7 @@ impl Connection {
         {
             // A server's header carries no mask: the payload goes out as it is.
             let header = FrameHeader::new(opcode, payload.len() as u64).encode();
-            self.send.tail().extend_from_slice(&header);
+            self.send_tail().extend_from_slice(&header);
             self.send.push_shared(payload);
         } else {
             self.queue_data(opcode, true, &payload, true);
@@ -281,7 +281,7 @@ impl Connection {
         header.rsv1 = rsv1;
         header.mask = mask;
         let encoded = header.encode();
-        let out = self.send.tail();
+        let out = self.send_tail();
         out.reserve(encoded.len() + payload.len());
         out.extend_from_slice(&encoded);
         let start = out.len();

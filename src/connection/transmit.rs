@@ -9,6 +9,11 @@ use std::io::{self, IoSlice, Write};
 use bytes::Bytes;
 
 use super::Connection;
+use crate::config::CORK_LIMIT;
+
+/// The largest batch whose size the output buffer remembers for the next one: a batch past the
+/// cork limit is written before it grows further.
+const BATCH_CAPACITY_LIMIT: usize = CORK_LIMIT;
 
 impl Connection {
     /// Appends all pending output to `out` and returns how many bytes it appended; the output
@@ -95,10 +100,24 @@ impl Connection {
         self.send.chunks(slices)
     }
 
+    /// The buffer frames are encoded into, with room for a batch as large as the last one when a
+    /// new batch starts.
+    pub(super) fn send_tail(&mut self) -> &mut bytes::BytesMut {
+        let tail = self.send.tail();
+        if tail.capacity() == 0 && self.batch_capacity_log2 > 0 {
+            tail.reserve(1 << self.batch_capacity_log2);
+        }
+        tail
+    }
+
     /// Marks the first `n` bytes of the pending output as written (they may span the runs of
     /// [`transmit_chunks`](Self::transmit_chunks)).
     pub fn advance_transmit(&mut self, n: usize) {
-        self.send.advance(n);
+        let batch = self.send.advance(n);
+        if batch > 0 {
+            self.batch_capacity_log2 =
+                batch.min(BATCH_CAPACITY_LIMIT).next_power_of_two().ilog2() as u8;
+        }
     }
 
     /// How many encoded bytes wait to be written, in all.
@@ -117,6 +136,6 @@ impl Connection {
 
     /// Queues bytes that are not a frame (the handshake response), ahead of everything else.
     pub(crate) fn queue_raw(&mut self, bytes: &[u8]) {
-        self.send.tail().extend_from_slice(bytes);
+        self.send_tail().extend_from_slice(bytes);
     }
 }

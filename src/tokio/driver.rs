@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -28,6 +28,9 @@ pub(super) struct Inner<S> {
     pub(super) shut_down: bool,
     /// Wakes the reader at the connection's next timer deadline; allocated only while one is due.
     pub(super) sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The waker `sleep` was last polled with: while it is this task's and the sleep ends no
+    /// later than the next deadline, the sleep is left as it is (see `poll_timers`).
+    pub(super) sleep_waker: Option<Waker>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -55,6 +58,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
+        // The time read after the last read, reused for the timers in the same pass.
+        let mut read_time = None;
         loop {
             match self.conn.poll_recv() {
                 Ok(Some(message)) => {
@@ -87,7 +92,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 }
                 Poll::Pending => {}
             }
-            if self.poll_timers(cx) {
+            if self.poll_timers(cx, read_time.take()) {
                 continue;
             }
             let transport = self.conn.transport();
@@ -116,7 +121,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             // Tell the core the time after each read: it marks the activity that keepalive and
             // idle timers measure, and dates a pong's arrival.
             if self.conn.timers_running() {
-                self.conn.handle_timeout(now());
+                let time = now();
+                self.conn.handle_timeout(time);
+                read_time = Some(time);
             }
         }
     }
@@ -144,12 +151,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
 
     /// Runs the connection's timers: fires what is due and arms a sleep for the next deadline.
     /// Returns true when a timer fired, so the caller looks for the events and output it made.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+    /// `time` is a reading of the clock taken a moment ago in the same pass, if any.
+    fn poll_timers(&mut self, cx: &mut Context<'_>, time: Option<Instant>) -> bool {
         if !self.conn.timers_running() {
             self.sleep = None;
+            self.sleep_waker = None;
             return false;
         }
-        let time = now();
+        let time = time.unwrap_or_else(now);
         let Some(deadline) = self.conn.poll_timeout().or_else(|| {
             // Timers start at the first tick.
             self.conn.handle_timeout(time);
@@ -163,6 +172,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
             return true;
         }
         let deadline = tokio::time::Instant::from_std(deadline);
+        // Every frame that arrives moves the keepalive deadline later, so it moves on nearly
+        // every wake-up. A sleep still armed for an earlier time, for this task, wakes us before
+        // the deadline anyway: it is left alone (resetting and polling it again on each wake-up
+        // cost more than the one early wake-up per interval that re-arms it here).
+        if let (Some(sleep), Some(waker)) = (&self.sleep, &self.sleep_waker) {
+            if sleep.deadline() <= deadline && !sleep.is_elapsed() && waker.will_wake(cx.waker()) {
+                return false;
+            }
+        }
         match &mut self.sleep {
             Some(sleep) if sleep.deadline() == deadline => {}
             Some(sleep) => sleep.as_mut().reset(deadline),
@@ -170,10 +188,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
         match self.sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
             Some(Poll::Ready(())) => {
+                self.sleep_waker = None;
                 self.conn.handle_timeout(now());
                 true
             }
-            _ => false,
+            _ => {
+                if !self
+                    .sleep_waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+                {
+                    self.sleep_waker = Some(cx.waker().clone());
+                }
+                false
+            }
         }
     }
 }

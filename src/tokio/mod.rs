@@ -90,6 +90,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 conn,
                 shut_down: false,
                 sleep: None,
+                sleep_waker: None,
             },
         }
     }
