@@ -327,7 +327,7 @@ mod memory {
     }
 
     #[test]
-    fn a_batch_allocates_the_last_batchs_size_at_once_and_an_idle_connection_holds_none() {
+    fn a_batch_allocates_the_last_batchs_size_at_once_and_an_idle_connection_holds_little() {
         let mut conn = Connection::new(Role::Server, Config::default().ping_interval(None));
         let batch = |conn: &mut Connection, text: &str, frames: usize| {
             for _ in 0..frames {
@@ -335,27 +335,36 @@ mod memory {
             }
             conn.pending_transmit()
         };
-        let written = batch(&mut conn, "twenty bytes of text", 10);
+        let written = batch(&mut conn, "twenty bytes of text", 20);
+        assert!(written > output::KEPT_TAIL);
         conn.advance_transmit(written);
-        assert_eq!(
-            conn.send.tail().capacity(),
-            0,
-            "nothing held between batches"
-        );
+        assert_eq!(conn.send.tail().capacity(), 0, "no large buffer held");
         conn.send_text("twenty bytes of text").unwrap();
         let storage = conn.send.tail().as_ptr();
         assert!(conn.send.tail().capacity() >= written);
-        batch(&mut conn, "twenty bytes of text", 9);
-        assert_eq!(
-            conn.send.tail().as_ptr(),
-            storage,
-            "no reallocation in the batch"
-        );
+        batch(&mut conn, "twenty bytes of text", 19);
+        assert_eq!(conn.send.tail().as_ptr(), storage, "no reallocation");
         // A batch past the cork limit is remembered only up to it.
         let written = batch(&mut conn, &"x".repeat(8000), 40);
         conn.advance_transmit(written);
         conn.send_text("x").unwrap();
         assert_eq!(conn.send.tail().capacity(), crate::config::CORK_LIMIT);
+        // A message at a time: a small buffer is kept and reused.
+        let written = conn.pending_transmit();
+        conn.advance_transmit(written);
+        for text in ["one", "two"] {
+            conn.send_text(text).unwrap();
+            let written = conn.pending_transmit();
+            conn.advance_transmit(written);
+        }
+        let kept = conn.send.tail().as_ptr();
+        assert!(conn.send.tail().capacity() <= output::KEPT_TAIL);
+        conn.send_text("three").unwrap();
+        assert_eq!(
+            conn.send.tail().as_ptr(),
+            kept,
+            "the small buffer is reused"
+        );
     }
 
     #[test]

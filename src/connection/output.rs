@@ -11,6 +11,9 @@ use bytes::{Buf, Bytes, BytesMut};
 /// written with a vectored write; smaller ones are cheaper to copy next to their header.
 pub(super) const SHARE_THRESHOLD: usize = 16 * 1024;
 
+/// The largest output buffer a connection keeps once everything in it is written.
+pub(super) const KEPT_TAIL: usize = 256;
+
 /// Pending output, in order: the `shared` chunks, then `tail`.
 #[derive(Debug, Default)]
 pub(super) struct Output {
@@ -28,7 +31,10 @@ pub(super) struct Output {
 impl Output {
     /// Bytes waiting, in total.
     pub(super) fn len(&self) -> usize {
-        self.runs().map(Bytes::len).sum::<usize>() + self.tail.len()
+        match &self.shared {
+            None => self.tail.len(),
+            Some(runs) => runs.iter().map(Bytes::len).sum::<usize>() + self.tail.len(),
+        }
     }
 
     #[cfg(test)]
@@ -74,6 +80,14 @@ impl Output {
 
     /// Fills `slices` with the pending runs in order; returns how many it filled.
     pub(super) fn chunks<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        // The common case, small frames only: the tail alone.
+        if self.shared.is_none() {
+            let Some(slot) = slices.first_mut().filter(|_| !self.tail.is_empty()) else {
+                return 0;
+            };
+            *slot = IoSlice::new(&self.tail);
+            return 1;
+        }
         let runs = self
             .runs()
             .map(|chunk| &chunk[..])
@@ -105,12 +119,18 @@ impl Output {
             }
         }
         let from_tail = n.min(self.tail.len());
-        self.tail.advance(from_tail);
-        if !self.tail.is_empty() {
+        if from_tail < self.tail.len() {
+            self.tail.advance(from_tail);
             return 0;
         }
-        // An idle connection holds no output buffer; the next send allocates what it needs.
-        self.tail = BytesMut::new();
+        // All written. A small buffer is kept for the next frames (sending a message at a time
+        // would otherwise allocate and free one per message); a larger one is freed, so an idle
+        // connection holds at most `KEPT_TAIL` bytes of output buffer.
+        if self.tail.capacity() <= KEPT_TAIL {
+            self.tail.clear();
+        } else {
+            self.tail = BytesMut::new();
+        }
         from_tail
     }
 

@@ -104,7 +104,7 @@ impl Connection {
     /// new batch starts.
     pub(super) fn send_tail(&mut self) -> &mut bytes::BytesMut {
         let tail = self.send.tail();
-        if tail.capacity() == 0 && self.batch_capacity_log2 > 0 {
+        if tail.is_empty() && self.batch_capacity_log2 > 0 {
             tail.reserve(1 << self.batch_capacity_log2);
         }
         tail
