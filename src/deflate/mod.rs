@@ -37,5 +37,5 @@ mod codec;
 mod params;
 mod pool;
 
-pub(crate) use codec::Deflate;
+pub(crate) use codec::{Deflate, compress_alone};
 pub use params::{DeflateConfig, DeflateParams, EXTENSION_NAME};
