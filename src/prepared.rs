@@ -17,7 +17,8 @@
 //! other one: a broadcast to a thousand members compresses once
 //! ([`compressed_variants`](PreparedMessage::compressed_variants) counts the compressions). The
 //! cache is shared by clones and safe to use from many threads: a room publishing from one task
-//! and members' writers on others compress the message once between them.
+//! and members' writers on others compress the message once between them. It exists with the
+//! `deflate` feature only.
 //!
 //! A connection with context takeover compresses the message itself, with its own compressor
 //! (its frame refers back to its earlier messages, so no other connection could use it). A
@@ -26,6 +27,7 @@
 //! gets the uncompressed frame as before.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "deflate")]
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -57,19 +59,18 @@ pub struct PreparedMessage {
     is_text: bool,
     /// The compressed frames made so far, one per compression (level, window bits); shared by
     /// clones. Rarely more than one, so a list.
+    #[cfg(feature = "deflate")]
     compressed: Arc<Mutex<Vec<Compressed>>>,
 }
 
 /// How a message was compressed: the compression level and the window bits of a fresh stream.
+#[cfg(feature = "deflate")]
 pub(crate) type CompressionKey = (u32, u8);
 
 /// One compressed form of a prepared message: a final frame with RSV1 set (RFC 7692 §6.1), as a
 /// server sends it.
 #[derive(Clone, Debug)]
-#[cfg_attr(
-    not(feature = "deflate"),
-    allow(dead_code, reason = "made only by permessage-deflate")
-)]
+#[cfg(feature = "deflate")]
 pub(crate) struct Compressed {
     key: CompressionKey,
     /// Header and compressed payload.
@@ -129,6 +130,7 @@ impl PreparedMessage {
             frame,
             header_len,
             is_text: opcode == OpCode::Text,
+            #[cfg(feature = "deflate")]
             compressed: Arc::default(),
         }
     }
@@ -179,7 +181,10 @@ impl PreparedMessage {
     /// ```
     #[must_use]
     pub fn compressed_variants(&self) -> usize {
-        self.variants().len()
+        #[cfg(feature = "deflate")]
+        return self.variants().len();
+        #[cfg(not(feature = "deflate"))]
+        0
     }
 
     /// The message compressed on a fresh stream with `key`, as a final frame with RSV1 set:
@@ -211,6 +216,7 @@ impl PreparedMessage {
         variant
     }
 
+    #[cfg(feature = "deflate")]
     fn variants(&self) -> std::sync::MutexGuard<'_, Vec<Compressed>> {
         // A panic while compressing left no entry behind: the list is still consistent.
         self.compressed
