@@ -402,3 +402,46 @@ proptest! {
         }
     }
 }
+
+/// A room publishing to members that negotiated permessage-deflate compresses the message once:
+/// their writer tasks share the prepared message's compressed frame.
+#[cfg(feature = "rooms")]
+#[tokio::test]
+async fn a_room_publish_to_compressing_members_compresses_once() {
+    use rfc6455::rooms::Rooms;
+    use rfc6455::tokio::WebSocket;
+
+    let rooms = Rooms::new();
+    let config = Config::default().deflate(Some(DeflateConfig::default()));
+    let mut clients = Vec::new();
+    let mut keep = Vec::new();
+    for i in 0..20 {
+        let (listener, addr) = tokio_listener().await;
+        let server_config = config.clone();
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let ws = WebSocket::accept_with(stream, server_config, |_| Ok(Default::default()))
+                .await
+                .unwrap();
+            assert!(ws.connection().is_compressed());
+            ws.into_split()
+        });
+        let request = rfc6455::handshake::ClientRequest::new(&ws_url(addr)).unwrap();
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (ws, _) = WebSocket::client(stream, &request, config.clone())
+            .await
+            .unwrap();
+        let (reader, writer) = server.await.unwrap();
+        let member = rooms.attach(writer, &format!("member{i}"));
+        assert!(member.join("lobby"));
+        clients.push(ws);
+        keep.push((reader, member));
+    }
+    let text = chat_json(3000);
+    let prepared = rfc6455::PreparedMessage::text(&text);
+    assert_eq!(rooms.publish("lobby", &prepared).delivered, 20);
+    for ws in &mut clients {
+        assert_eq!(ws.recv().await.unwrap(), Message::text(text.as_str()));
+    }
+    assert_eq!(prepared.compressed_variants(), 1);
+}
