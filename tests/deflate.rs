@@ -244,26 +244,29 @@ async fn tokio_client_and_server_negotiate_and_compress() {
 }
 
 #[test]
-fn prepared_messages_go_out_uncompressed_in_both_roles_and_decode() {
+fn prepared_messages_are_compressed_in_both_roles_and_decode() {
     let mut pair = deflate_pair(DeflateConfig::default().threshold(0), 1 << 20);
     let prepared = rfc6455::PreparedMessage::text(&"broadcast ".repeat(50));
     pair.server.send_prepared(&prepared).unwrap();
     pair.step();
     let wire = std::mem::take(&mut pair.to_client);
+    assert!(first_header(&wire).rsv1, "compressed");
     assert!(
-        !first_header(&wire).rsv1,
-        "sent as prepared, not compressed"
+        wire.len() < prepared.frame().len() / 5,
+        "{} bytes",
+        wire.len()
     );
-    assert_eq!(wire, prepared.frame());
     assert_eq!(
         pair.take_client_events(),
         vec![Ok(Message::text("broadcast ".repeat(50)))]
     );
+    assert_eq!(prepared.compressed_variants(), 1);
 
+    // The client masks the same compressed payload into a frame of its own.
     pair.client.send_prepared(&prepared).unwrap();
     pair.step();
     let header = first_header(&pair.to_server);
-    assert!(!header.rsv1);
+    assert!(header.rsv1);
     assert!(
         header.mask.is_some(),
         "a client masks even a prepared message"
@@ -272,4 +275,173 @@ fn prepared_messages_go_out_uncompressed_in_both_roles_and_decode() {
         pair.take_server_events(),
         vec![Ok(Message::text("broadcast ".repeat(50)))]
     );
+    assert_eq!(prepared.compressed_variants(), 1, "same level and window");
+
+    // Below the threshold, or with compression off, the uncompressed frame goes out as it is.
+    let mut pair = deflate_pair(DeflateConfig::default(), 1 << 20);
+    pair.server.send_prepared(&prepared).unwrap();
+    pair.step();
+    assert_eq!(pair.to_client, prepared.frame());
+    let mut plain = Connection::new(Role::Server, Config::default());
+    plain.send_prepared(&prepared).unwrap();
+    assert_eq!(plain.take_transmit(), prepared.frame());
+}
+
+/// Issue 17's broadcast: one 1 KiB message to 1,000 members that negotiated the same
+/// no-context-takeover parameters is compressed once, and every member gets the same bytes.
+#[test]
+fn a_broadcast_to_a_thousand_members_compresses_once() {
+    let config = DeflateConfig::default();
+    let text = chat_json(1024);
+    let prepared = rfc6455::PreparedMessage::text(&text);
+    let mut members: Vec<_> = (0..1000)
+        .map(|_| deflate_connections(config.clone(), 1 << 20))
+        .collect();
+    let mut first = None;
+    for (client, server) in &mut members {
+        server.send_prepared(&prepared).unwrap();
+        let wire = server.take_transmit().to_vec();
+        let first = first.get_or_insert_with(|| wire.clone());
+        assert_eq!(&wire, first, "every member gets the same frame");
+        client.handle_input(&wire);
+        assert_eq!(client.poll_recv(), Ok(Some(Message::text(text.as_str()))));
+    }
+    assert_eq!(prepared.compressed_variants(), 1, "one compression");
+    let first = first.unwrap();
+    assert!(first_header(&first).rsv1);
+    assert!(first.len() < text.len() / 2, "{} bytes", first.len());
+    // What a member compressing the message itself would send.
+    let (_, mut alone) = deflate_connections(config.clone(), 1 << 20);
+    alone.send_text(&text).unwrap();
+    assert_eq!(alone.take_transmit(), &first[..]);
+
+    // A member with context takeover, in the same broadcast, compresses with its own compressor:
+    // a correct frame of its own, and the shared one stays the only compression.
+    let (mut client, mut server) = deflate_connections(DeflateConfig::context_takeover(), 1 << 20);
+    for _ in 0..2 {
+        server.send_prepared(&prepared).unwrap();
+        let wire = server.take_transmit().to_vec();
+        assert!(first_header(&wire).rsv1);
+        client.handle_input(&wire);
+        assert_eq!(client.poll_recv(), Ok(Some(Message::text(text.as_str()))));
+    }
+    assert_eq!(prepared.compressed_variants(), 1);
+
+    // Other parameters (a smaller window, another level) get a variant of their own, once.
+    for _ in 0..3 {
+        for config in [config.clone().max_window_bits(10), config.clone().level(6)] {
+            let (mut client, mut server) = deflate_connections(config, 1 << 20);
+            server.send_prepared(&prepared).unwrap();
+            client.handle_input(&server.take_transmit());
+            assert_eq!(client.poll_recv(), Ok(Some(Message::text(text.as_str()))));
+        }
+    }
+    assert_eq!(prepared.compressed_variants(), 3);
+}
+
+/// Chat-like JSON of `size` bytes: repetitive keys, varying values.
+fn chat_json(size: usize) -> String {
+    let mut out = String::from("[");
+    let mut i = 0u64;
+    while out.len() < size {
+        out.push_str(&format!(
+            r#"{{"type":"message","id":{i},"room":"lobby-{}","user":"user{}","text":"hello number {i}"}},"#,
+            i % 7,
+            i % 113
+        ));
+        i += 1;
+    }
+    out.truncate(size);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A prepared message, compressed once and shared or compressed by a connection with context
+    /// takeover, decodes to itself on the other side, in both roles and any chunking.
+    #[test]
+    fn prepared_messages_round_trip_compressed_in_any_chunking(
+        messages in proptest::collection::vec(prop_oneof![
+            "\\PC{0,300}".prop_map(|text: String| rfc6455::PreparedMessage::text(&text)),
+            proptest::collection::vec(0u8..4, 0..5000)
+                .prop_map(|data| rfc6455::PreparedMessage::binary(&data)),
+        ], 1..6),
+        takeover in any::<bool>(),
+        window in 9u8..=15,
+        chunk in 1usize..200,
+    ) {
+        let config = if takeover {
+            DeflateConfig::context_takeover()
+        } else {
+            DeflateConfig::default()
+        };
+        let mut pair = deflate_pair(config.max_window_bits(window).threshold(0), 1 << 20);
+        pair.read_size = chunk;
+        let expected: Vec<Message> = messages
+            .iter()
+            .map(|m| match m.is_text() {
+                true => Message::text(std::str::from_utf8(m.payload()).unwrap()),
+                false => Message::binary(m.payload().to_vec()),
+            })
+            .collect();
+        for message in &messages {
+            pair.server.send_prepared(message).unwrap();
+        }
+        pair.drive();
+        let received: Vec<_> = pair.take_client_events().into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(&received, &expected);
+        for message in &messages {
+            pair.client.send_prepared(message).unwrap();
+        }
+        pair.drive();
+        let received: Vec<_> = pair.take_server_events().into_iter().map(Result::unwrap).collect();
+        prop_assert_eq!(received, expected);
+        for message in &messages {
+            prop_assert_eq!(message.compressed_variants(), usize::from(!takeover));
+        }
+    }
+}
+
+/// A room publishing to members that negotiated permessage-deflate compresses the message once:
+/// their writer tasks share the prepared message's compressed frame.
+#[cfg(feature = "rooms")]
+#[tokio::test]
+async fn a_room_publish_to_compressing_members_compresses_once() {
+    use rfc6455::rooms::Rooms;
+    use rfc6455::tokio::WebSocket;
+
+    let rooms = Rooms::new();
+    let config = Config::default().deflate(Some(DeflateConfig::default()));
+    let mut clients = Vec::new();
+    let mut keep = Vec::new();
+    for i in 0..20 {
+        let (listener, addr) = tokio_listener().await;
+        let server_config = config.clone();
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let ws = WebSocket::accept_with(stream, server_config, |_| Ok(Default::default()))
+                .await
+                .unwrap();
+            assert!(ws.connection().is_compressed());
+            ws.into_split()
+        });
+        let request = rfc6455::handshake::ClientRequest::new(&ws_url(addr)).unwrap();
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (ws, _) = WebSocket::client(stream, &request, config.clone())
+            .await
+            .unwrap();
+        let (reader, writer) = server.await.unwrap();
+        let member = rooms.attach(writer, &format!("member{i}"));
+        assert!(member.join("lobby"));
+        clients.push(ws);
+        keep.push((reader, member));
+    }
+    let text = chat_json(3000);
+    let prepared = rfc6455::PreparedMessage::text(&text);
+    assert_eq!(rooms.publish("lobby", &prepared).delivered, 20);
+    for ws in &mut clients {
+        assert_eq!(ws.recv().await.unwrap(), Message::text(text.as_str()));
+    }
+    assert_eq!(prepared.compressed_variants(), 1);
 }

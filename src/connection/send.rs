@@ -67,10 +67,19 @@ impl Connection {
 
     /// Queues a message encoded once for many connections (see [`PreparedMessage`]).
     ///
-    /// A server appends the prepared frame's bytes as they are; a client masks a copy of the
-    /// payload. Prepared messages are never compressed.
+    /// Uncompressed, a server appends the prepared frame's bytes as they are and a client masks
+    /// a copy of the payload. Under permessage-deflate a payload that reaches the threshold is
+    /// compressed: when this side sends with no context takeover, with the message's shared
+    /// compressed frame for this level and window, made once for all such connections (see
+    /// [compressed once for many](crate::prepared#compressed-once-for-many)); with context
+    /// takeover, by this connection's own compressor.
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
         self.check_whole_message()?;
+        #[cfg(feature = "deflate")]
+        if self.wants_compression(message.payload().len()) {
+            self.queue_prepared_compressed(message);
+            return Ok(());
+        }
         match self.role {
             Role::Server if message.frame().len() >= SHARE_THRESHOLD => {
                 self.send.push_shared(message.shared_frame());
@@ -79,6 +88,31 @@ impl Connection {
             Role::Client => self.queue_frame(message.opcode(), true, message.payload()),
         }
         Ok(())
+    }
+
+    /// Queues a prepared message compressed: its shared compressed frame when this side has no
+    /// context takeover, else compressed by this connection.
+    #[cfg(feature = "deflate")]
+    fn queue_prepared_compressed(&mut self, message: &PreparedMessage) {
+        let shared = self.deflate.as_ref().and_then(|d| d.shared_compression());
+        let Some((level, window_bits)) = shared else {
+            // Context takeover: the frame depends on this connection's earlier messages.
+            self.queue_data(message.opcode(), true, message.payload(), true);
+            return;
+        };
+        let compressed = message.compressed((level, window_bits), |payload| {
+            crate::deflate::compress_alone(level, window_bits, payload)
+        });
+        match self.role {
+            Role::Server if compressed.frame().len() >= SHARE_THRESHOLD => {
+                self.send.push_shared(compressed.frame().clone());
+            }
+            Role::Server => self.send_tail().extend_from_slice(compressed.frame()),
+            // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
+            Role::Client => {
+                self.queue_frame_with(message.opcode(), true, true, compressed.payload());
+            }
+        }
     }
 
     /// Queues a text or binary message without compressing it, whatever its size (a

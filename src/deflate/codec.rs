@@ -74,43 +74,40 @@ impl Deflate {
         let compressor = self
             .compressor
             .get_or_insert_with(|| pool::take_compressor(level, window));
-        self.scratch.clear();
-        self.scratch.reserve(payload.len() / 2 + 64);
-        let start_in = compressor.total_in();
-        loop {
-            let consumed = (compressor.total_in() - start_in) as usize;
-            if self.scratch.len() == self.scratch.capacity() {
-                self.scratch.reserve(self.scratch.capacity().max(64));
-            }
-            // Errors are impossible for a well-formed stream we drive ourselves; stop on one.
-            let Ok(_) = compressor.compress_vec(
-                &payload[consumed..],
-                &mut self.scratch,
-                FlushCompress::Sync,
-            ) else {
-                break;
-            };
-            let done = (compressor.total_in() - start_in) as usize == payload.len();
-            // A sync flush is complete once all input is consumed and the output did not fill.
-            if done && self.scratch.len() < self.scratch.capacity() {
-                break;
-            }
-        }
-        // RFC 7692 §7.2.1: the tail is removed from the end of the message only; inside a
-        // fragmented message the flush marker is part of the stream.
-        if is_final && self.scratch.ends_with(&TAIL) {
-            self.scratch.truncate(self.scratch.len() - TAIL.len());
-        }
+        flush_into(compressor, payload, is_final, &mut self.scratch);
         if is_final && self.send.no_context_takeover {
             if let Some(compressor) = self.compressor.take() {
                 pool::give_compressor(level, window, compressor);
             }
         }
-        if is_final && self.scratch.is_empty() {
-            // An empty message compresses to an empty stored block (RFC 7692 §7.2.3.6).
-            self.scratch.push(0x00);
-        }
         &self.scratch
+    }
+
+    /// The compression every message this connection sends would get from a fresh stream, as
+    /// `(level, window bits)`: `Some` when the send direction has no context takeover, so that
+    /// a whole message compressed once with [`compress_alone`] is byte for byte what this
+    /// connection would send, and can be shared with every connection that has the same pair.
+    /// `None` with context takeover: each message depends on this connection's history.
+    pub(crate) fn shared_compression(&self) -> Option<(u32, u8)> {
+        self.send
+            .no_context_takeover
+            .then_some((self.level, self.send.window_bits))
+    }
+
+    /// The window to inflate with. With context takeover, the peer's: the connection keeps its
+    /// decompressor, sized to what the peer may refer back to. Without, always 15 bits: the
+    /// decompressor is pooled and reset after every message, and flate2 re-creates the state of
+    /// one with a smaller window on reset, so a pooled one would be allocated anew for every
+    /// message (interleaved with the connections' small allocations, that fragmented the heap
+    /// by about 19 KB of resident memory per connection with 12-bit windows). A 15-bit window
+    /// inflates a stream made with any smaller one, and one pooled decompressor then serves
+    /// peers of every window.
+    fn inflate_window(&self) -> u8 {
+        if self.receive.no_context_takeover {
+            15
+        } else {
+            self.receive.window_bits
+        }
     }
 
     /// Inflates one frame of a compressed message into `out`, never letting `out` grow past `max`
@@ -122,7 +119,7 @@ impl Deflate {
         out: &mut BytesMut,
         max: usize,
     ) -> Result<(), ProtocolError> {
-        let window = self.receive.window_bits;
+        let window = self.inflate_window();
         let decompressor = self
             .decompressor
             .get_or_insert_with(|| pool::take_decompressor(window));
@@ -172,13 +169,61 @@ impl Deflate {
     }
 }
 
+/// Compresses a whole message on a fresh stream at `level` with a `window_bits` window (9 to
+/// 15), with a compressor borrowed from this thread's pool, and returns the payload of its
+/// compressed frame: what a connection whose send direction has no context takeover sends for
+/// it (see [`Deflate::shared_compression`]).
+pub(crate) fn compress_alone(level: u32, window_bits: u8, payload: &[u8]) -> Vec<u8> {
+    let mut compressor = pool::take_compressor(level, window_bits);
+    let mut out = Vec::new();
+    flush_into(&mut compressor, payload, true, &mut out);
+    pool::give_compressor(level, window_bits, compressor);
+    out
+}
+
+/// Compresses `payload` with a sync flush into `out` (cleared first). `is_final` ends the
+/// message: the tail is removed, and an empty message becomes an empty stored block.
+fn flush_into(compressor: &mut Compress, payload: &[u8], is_final: bool, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(payload.len() / 2 + 64);
+    let start_in = compressor.total_in();
+    loop {
+        let consumed = (compressor.total_in() - start_in) as usize;
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(64));
+        }
+        // Errors are impossible for a well-formed stream we drive ourselves; stop on one.
+        let Ok(_) = compressor.compress_vec(&payload[consumed..], out, FlushCompress::Sync) else {
+            break;
+        };
+        let done = (compressor.total_in() - start_in) as usize == payload.len();
+        // A sync flush is complete once all input is consumed and the output did not fill.
+        if done && out.len() < out.capacity() {
+            break;
+        }
+    }
+    // RFC 7692 §7.2.1: the tail is removed from the end of the message only; inside a
+    // fragmented message the flush marker is part of the stream.
+    if is_final && out.ends_with(&TAIL) {
+        out.truncate(out.len() - TAIL.len());
+    }
+    if is_final && out.is_empty() {
+        // An empty message compresses to an empty stored block (RFC 7692 §7.2.3.6).
+        out.push(0x00);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn stream(no_context_takeover: bool) -> Stream {
+        stream_with(15, no_context_takeover)
+    }
+
+    fn stream_with(window_bits: u8, no_context_takeover: bool) -> Stream {
         Stream {
-            window_bits: 15,
+            window_bits,
             no_context_takeover,
         }
     }
@@ -255,6 +300,50 @@ mod tests {
             client.compress(b"", true);
         }
         assert_eq!(pool::idle().0, pool::CAPACITY);
+    }
+
+    #[test]
+    fn a_message_compressed_alone_is_what_a_connection_without_context_takeover_sends() {
+        let message = b"{\"type\":\"message\",\"text\":\"hello\"} ".repeat(40);
+        for window in [9, 12, 15] {
+            let send = Stream {
+                window_bits: window,
+                no_context_takeover: true,
+            };
+            let config = DeflateConfig::default().level(6);
+            let mut client = Deflate::new(send, send, Some(&config));
+            let mut server = Deflate::new(send, send, None);
+            assert_eq!(client.shared_compression(), Some((6, window)));
+            let alone = compress_alone(6, window, &message);
+            for _ in 0..2 {
+                assert_eq!(client.compress(&message, true), &alone[..]);
+            }
+            let mut out = BytesMut::new();
+            server.decompress(&alone, true, &mut out, 1 << 20).unwrap();
+            assert_eq!(&out[..], &message[..]);
+        }
+        assert_eq!(compress_alone(1, 15, b""), [0x00]);
+        // With context takeover the next message depends on the last: nothing to share.
+        let (client, _) = default_pair();
+        assert_eq!(client.shared_compression(), None);
+    }
+
+    #[test]
+    fn one_pooled_decompressor_inflates_peers_of_every_window() {
+        let message = b"hello hello hello hello hello ".repeat(100);
+        let mut inflaters = 0;
+        for window in [9, 12, 15] {
+            let stream = stream_with(window, true);
+            let (mut client, mut server) = pair(stream, stream);
+            let compressed = client.compress(&message, true).to_vec();
+            let mut out = BytesMut::new();
+            server
+                .decompress(&compressed, true, &mut out, 1 << 20)
+                .unwrap();
+            assert_eq!(&out[..], &message[..]);
+            inflaters = inflaters.max(pool::idle().1);
+        }
+        assert_eq!(inflaters, 1, "the same 15-bit decompressor every time");
     }
 
     #[test]

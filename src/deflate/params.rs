@@ -38,9 +38,12 @@ pub struct DeflateConfig {
     /// Promise (client) or impose (server) that the client resets its compressor after every
     /// message. Default `true`: the receiving side then keeps no decompressor between messages.
     pub client_no_context_takeover: bool,
-    /// Largest window the server may compress with, 9 to 15. Default 15.
+    /// Largest window the server may compress with, 9 to 15. Default 15 (12 with
+    /// [`context_takeover`](Self::context_takeover)). Without context takeover the window only
+    /// changes the ratio of large messages: the state is pooled per thread, not per connection.
     pub server_max_window_bits: u8,
-    /// Largest window the client may compress with, 9 to 15. Default 15.
+    /// Largest window the client may compress with, 9 to 15. Default 15 (12 with
+    /// [`context_takeover`](Self::context_takeover)).
     pub client_max_window_bits: u8,
 }
 
@@ -68,10 +71,19 @@ impl DeflateConfig {
         }
     }
 
-    /// Context takeover in both directions: each message may refer back to earlier ones, which
-    /// compresses small, similar messages (chat, JSON updates) much better, but every connection
-    /// then holds its compressor and decompressor between messages, about 300 KiB with 15-bit
-    /// windows. Lower [`max_window_bits`](Self::max_window_bits) to shrink that.
+    /// Context takeover in both directions, with 12-bit windows: each message may refer back to
+    /// earlier ones, which compresses small, similar messages (chat, JSON updates) much better,
+    /// but every connection then holds its compressor and decompressor for as long as it lives.
+    ///
+    /// Measured on chat-like JSON messages of 174 bytes on average (the table in the
+    /// [`deflate`](crate::deflate#memory-and-ratio) module docs): on the wire 0.32 of the
+    /// payload with 12-bit windows against 0.89 without context takeover, for about 229 KB of
+    /// resident memory per connection and 640 ns of CPU per message. 15-bit windows
+    /// (`.max_window_bits(15)`) reach 0.31 for about 343 KB and 500 ns; 9-bit windows fall to
+    /// 0.45, take 1.45 µs and still hold about 215 KB, most of it the compressor's hash table
+    /// and buffers, which the window does not size. A server with many
+    /// connections stays on the default, no context takeover, where an idle connection holds no
+    /// compression state.
     ///
     /// # Example
     ///
@@ -80,13 +92,15 @@ impl DeflateConfig {
     ///
     /// assert_eq!(
     ///     DeflateConfig::context_takeover().offer(),
-    ///     "permessage-deflate; client_max_window_bits"
+    ///     "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
     /// );
     /// ```
     pub fn context_takeover() -> Self {
         Self {
             server_no_context_takeover: false,
             client_no_context_takeover: false,
+            server_max_window_bits: 12,
+            client_max_window_bits: 12,
             ..Self::default()
         }
     }
@@ -115,7 +129,9 @@ impl DeflateConfig {
         self
     }
 
-    /// Sets both window limits (clamped to 9–15).
+    /// Sets both window limits (clamped to 9–15): with context takeover, the trade between the
+    /// memory each connection keeps and the ratio (see
+    /// [`context_takeover`](Self::context_takeover)).
     pub fn max_window_bits(mut self, bits: u8) -> Self {
         self.server_max_window_bits = bits.clamp(9, 15);
         self.client_max_window_bits = bits.clamp(9, 15);

@@ -14,7 +14,7 @@ use flate2::{Compress, Compression, Decompress};
 /// How many idle compressors, and separately decompressors, one thread keeps. A thread works on
 /// one message at a time, so one of each is reused; the second covers a message left fragmented
 /// while another connection's message is worked on. With the default 15-bit window a compressor
-/// holds about 256 KiB and a decompressor about 40 KiB, so a thread keeps at most about 600 KiB.
+/// holds about 370 KiB and a decompressor about 40 KiB, so a thread keeps at most about 820 KiB.
 pub(crate) const CAPACITY: usize = 2;
 
 #[derive(Default)]

@@ -218,7 +218,7 @@ mod tests {
             params.response(),
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
         );
-        let config = DeflateConfig::context_takeover();
+        let config = DeflateConfig::context_takeover().max_window_bits(15);
         let params = negotiate(&offers("permessage-deflate"), &config).unwrap();
         assert_eq!(params.response(), "permessage-deflate");
         let params = negotiate(
@@ -290,7 +290,7 @@ mod tests {
             accept_response(&offers("permessage-deflate"), &DeflateConfig::default()),
             Err(DeflateNegotiationError::ResponseNotOffered)
         );
-        let config = DeflateConfig::context_takeover();
+        let config = DeflateConfig::context_takeover().max_window_bits(15);
         assert_eq!(accept_response(&[], &config), Ok(None));
         let params = accept_response(
             &offers("permessage-deflate; server_max_window_bits=10"),

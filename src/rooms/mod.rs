@@ -4,7 +4,9 @@
 //! half of a split [`WebSocket`](crate::tokio::WebSocket) into a member: a task of its own
 //! writes what the member's bounded queue holds, batching whatever has piled up into one
 //! `write`. [`Rooms::publish`] appends one shared [`PreparedMessage`](crate::PreparedMessage) to the queue of every
-//! member of the room; nothing is encoded or copied per member.
+//! member of the room; nothing is encoded or copied per member. Under permessage-deflate the
+//! message is compressed once for all the members that negotiated the same no-context-takeover
+//! parameters (see [compressed once for many](crate::prepared#compressed-once-for-many)).
 //!
 //! # Delivery and members that fall behind
 //!
