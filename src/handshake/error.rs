@@ -304,7 +304,9 @@ pub const MAX_REFUSAL_BODY: usize = 4096;
 impl ClientHandshakeError {
     /// How many more body bytes an [`UnexpectedStatus`](Self::UnexpectedStatus) wants, so that
     /// it holds the whole body its `Content-Length` declares (or [`MAX_REFUSAL_BODY`] bytes of
-    /// it); 0 for any other error or when the length is not declared.
+    /// it); 0 for any other error or when the length is not declared. The adapters read that
+    /// much more after the head.
+    #[cfg(feature = "std")]
     pub(crate) fn refusal_body_missing(&self) -> usize {
         let Self::UnexpectedStatus { headers, body, .. } = self else {
             return 0;
