@@ -301,6 +301,14 @@ pub enum ClientHandshakeError {
 /// whole page.
 pub const MAX_REFUSAL_BODY: usize = 4096;
 
+/// The body length a response head declares with `Content-Length`, if it does.
+fn declared_length(headers: &Headers) -> Option<usize> {
+    headers
+        .get("content-length")
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|value| value.trim().parse::<usize>().ok())
+}
+
 impl ClientHandshakeError {
     /// How many more body bytes an [`UnexpectedStatus`](Self::UnexpectedStatus) wants, so that
     /// it holds the whole body its `Content-Length` declares (or [`MAX_REFUSAL_BODY`] bytes of
@@ -311,18 +319,17 @@ impl ClientHandshakeError {
         let Self::UnexpectedStatus { headers, body, .. } = self else {
             return 0;
         };
-        let declared = headers
-            .get("content-length")
-            .and_then(|value| std::str::from_utf8(value).ok())
-            .and_then(|value| value.trim().parse::<usize>().ok())
-            .unwrap_or(0);
+        let declared = declared_length(headers).unwrap_or(0);
         declared.min(MAX_REFUSAL_BODY).saturating_sub(body.len())
     }
 
-    /// Appends body bytes read after the head, within [`MAX_REFUSAL_BODY`].
+    /// Appends body bytes read after the head, within [`MAX_REFUSAL_BODY`] and the body's
+    /// declared `Content-Length`, if any.
     pub(crate) fn extend_refusal_body(&mut self, more: &[u8]) {
-        if let Self::UnexpectedStatus { body, .. } = self {
-            let room = MAX_REFUSAL_BODY.saturating_sub(body.len());
+        if let Self::UnexpectedStatus { headers, body, .. } = self {
+            let limit = declared_length(headers)
+                .map_or(MAX_REFUSAL_BODY, |declared| declared.min(MAX_REFUSAL_BODY));
+            let room = limit.saturating_sub(body.len());
             let mut extended = BytesMut::from(&body[..]);
             extended.extend_from_slice(&more[..more.len().min(room)]);
             *body = extended.freeze();

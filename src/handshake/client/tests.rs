@@ -1,7 +1,7 @@
 //! Tests of [`super`]: the opening handshake's client side, by RFC 6455 §4 requirement.
 
 use super::*;
-use crate::handshake::{ExtensionError, ServerHandshake};
+use crate::handshake::{ExtensionError, MAX_REFUSAL_BODY, ServerHandshake};
 use proptest::prelude::*;
 
 const NONCE: [u8; 16] = *b"the sample nonce";
@@ -304,6 +304,19 @@ fn refusal_keeps_status_headers_and_body() {
     assert_eq!(&client.take_leftover()[..], b"body");
     // The error sticks.
     assert_eq!(client.handle_input(OK_RESPONSE.as_bytes()), Err(error));
+}
+
+#[test]
+fn a_refusal_body_stops_at_its_content_length_and_at_the_bound() {
+    let body_of = |response: &[u8]| match plain().handle_input(response) {
+        Err(ClientHandshakeError::UnexpectedStatus { body, .. }) => body,
+        other => panic!("{other:?}"),
+    };
+    // What follows the declared body (another response, garbage) is not part of it.
+    let body = body_of(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 9\r\n\r\nbad tokenHTTP/1.1");
+    assert_eq!(&body[..], b"bad token");
+    let long = [b"HTTP/1.1 500 Oops\r\n\r\n".as_slice(), &[b'x'; 10_000]].concat();
+    assert_eq!(body_of(&long).len(), MAX_REFUSAL_BODY);
 }
 
 #[test]
