@@ -7,7 +7,7 @@
 //! 4. handshake (RFC 6455 §4, §9; RFC 8441): the HTTP/1.1 opening handshake, the HTTP/2
 //!    extended CONNECT, and extension negotiation;
 //! 5. upgrade glue: a completed handshake turned into a connection;
-//! 6. adapters: blocking, tokio, hyper, the connector, TLS, reconnection, the adapters' `Error`.
+//! 6. adapters: blocking, tokio, hyper, http2, the connector, TLS, reconnection, the adapters' `Error`.
 //!
 //! What counts as an import: every `crate::…`, `$crate::…` and `super::…` path in code (`use`
 //! trees, types, expressions), resolved to the deepest module file that exists and followed
@@ -51,6 +51,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("blocking", Layer::Adapter),
     ("tokio", Layer::Adapter),
     ("hyper", Layer::Adapter),
+    ("http2", Layer::Adapter),
     ("axum", Layer::Adapter),
     ("connector", Layer::Adapter),
     ("tls", Layer::Adapter),
