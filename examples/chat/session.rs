@@ -389,7 +389,7 @@ mod tests {
         };
         assert_eq!(
             close.code,
-            ProtocolError::MessageTooLarge { size: 0, max: 0 }.close_code()
+            rfc6455::ProtocolError::MessageTooLarge { size: 0, max: 0 }.close_code()
         );
     }
 
