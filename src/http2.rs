@@ -64,7 +64,9 @@ impl Http2Client {
     /// Starts HTTP/2 on `io` (after TLS that negotiated `h2`, or over plain TCP with prior
     /// knowledge) and waits until the server's SETTINGS have arrived.
     ///
-    /// Spawns the connection's task on the current tokio runtime.
+    /// Spawns the connection's task on the current tokio runtime. Set `TCP_NODELAY` on a TCP
+    /// stream first (`set_nodelay(true)`): flow control sends small WINDOW_UPDATE frames that
+    /// Nagle's algorithm would hold back, and every stream of the connection would wait on them.
     pub async fn handshake<IO>(io: IO) -> Result<Self, Error>
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -146,7 +148,8 @@ impl Http2Client {
 pub struct Http2Stream {
     send: SendStream<Bytes>,
     recv: RecvStream,
-    /// The rest of the last DATA frame, not yet read; its window is given back as it is.
+    /// The rest of the last DATA frame, not yet read; its window is given back as it is read
+    /// (and by h2 itself, for the whole stream, once the stream is dropped).
     received: Bytes,
     end_sent: bool,
 }
@@ -198,7 +201,7 @@ impl AsyncWrite for Http2Stream {
             match self.send.capacity() {
                 0 => match ready!(self.send.poll_capacity(cx)) {
                     Some(Ok(_)) => continue,
-                    Some(Err(error)) => return Poll::Ready(Err(h2_to_io(error))),
+                    Some(Err(error)) => return Poll::Ready(Err(send_error(error))),
                     None => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
                 },
                 capacity => break capacity,
@@ -207,7 +210,7 @@ impl AsyncWrite for Http2Stream {
         let n = capacity.min(buf.len());
         self.send
             .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-            .map_err(h2_to_io)?;
+            .map_err(send_error)?;
         Poll::Ready(Ok(n))
     }
 
@@ -222,6 +225,16 @@ impl AsyncWrite for Http2Stream {
             self.send.send_data(Bytes::new(), true).map_err(h2_to_io)?;
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// A failed send as an I/O error: the connection's own I/O error, or else `BrokenPipe`, as for a
+/// socket whose peer is gone: the stream was reset or has ended, so nothing more can go out.
+fn send_error(error: h2::Error) -> io::Error {
+    if error.is_io() {
+        h2_to_io(error)
+    } else {
+        io::Error::new(io::ErrorKind::BrokenPipe, error)
     }
 }
 

@@ -90,6 +90,11 @@ async fn handle(
         .lock()
         .unwrap()
         .push(upgrade.request().is_extended_connect());
+    // `/flood` floods whatever the server's behaviour, for tests that need both.
+    let behaviour = match upgrade.request().path() {
+        "/flood" => Behaviour::Flood,
+        _ => behaviour,
+    };
     tokio::spawn(async move {
         if let Ok(ws) = upgrade.await {
             serve_websocket(ws, behaviour, seen).await;
@@ -488,4 +493,37 @@ async fn an_h2c_server_without_extended_connect_is_reported_before_sending() {
             other.map(|(_, response)| response)
         ),
     }
+}
+
+#[tokio::test]
+async fn streams_dropped_mid_frame_give_the_connection_window_back() {
+    use tokio::io::AsyncReadExt;
+
+    let (addr, tls, _seen) = https_server(&[b"h2"], true, Behaviour::Echo).await;
+    let (first, client) = connect_http2(addr, tls).await;
+    drop(first);
+    let flood = ClientRequest::new(&format!("wss://localhost:{}/flood", addr.port())).unwrap();
+    // Each of these streams reads one byte of a flood of 1 KiB messages and is dropped with the
+    // rest of that DATA frame taken from h2 but not read: more, together, than the window of
+    // the connection (65,535 bytes, h2's default), which all its streams share. h2 gives a
+    // closed stream's unreleased window back to the connection; this holds it to that.
+    for _ in 0..(2 * WINDOW / 1024) {
+        let (ws, _) = client.websocket(&flood, Config::default()).await.unwrap();
+        let (mut stream, _) = ws.into_parts();
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1);
+        drop(stream);
+    }
+    // The connection still carries data: an echo of more than a window goes through.
+    let (mut ws, _) = client
+        .websocket(&request(addr), Config::default())
+        .await
+        .unwrap();
+    let big = vec![7u8; 4 * WINDOW];
+    ws.send_binary(&big).await.unwrap();
+    let echoed = tokio::time::timeout(Duration::from_secs(10), ws.recv()).await;
+    assert_eq!(
+        echoed.expect("the connection's window ran out").unwrap(),
+        Message::binary(big)
+    );
 }
