@@ -71,7 +71,28 @@ impl Http2Client {
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (send_request, mut connection) = h2::client::handshake(io).await.map_err(h2_to_io)?;
+        Self::handshake_with(io, &h2::client::Builder::new()).await
+    }
+
+    /// [`handshake`](Self::handshake) with h2's settings for the connection: the flow-control
+    /// windows above all. h2's defaults are RFC 9113's 65,535 bytes, for each stream and for the
+    /// whole connection, which a slow reader holds its peer to, and which bounds the throughput
+    /// of large messages to a window per round trip.
+    ///
+    /// ```no_run
+    /// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), rfc6455::Error> {
+    /// let mut settings = h2::client::Builder::new();
+    /// settings
+    ///     .initial_window_size(1 << 20)
+    ///     .initial_connection_window_size(4 << 20);
+    /// let client = rfc6455::http2::Http2Client::handshake_with(tcp, &settings).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn handshake_with<IO>(io: IO, settings: &h2::client::Builder) -> Result<Self, Error>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (send_request, mut connection) = settings.handshake(io).await.map_err(h2_to_io)?;
         let mut ping_pong = connection
             .ping_pong()
             .ok_or_else(|| io::Error::other("h2 gave no ping handle"))?;

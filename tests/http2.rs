@@ -527,3 +527,38 @@ async fn streams_dropped_mid_frame_give_the_connection_window_back() {
         Message::binary(big)
     );
 }
+
+#[tokio::test]
+async fn a_larger_window_lets_a_slow_reader_fall_that_much_further_behind() {
+    const LARGER: usize = 1 << 20;
+    let (addr, tls, seen) = https_server(&[b"h2"], true, Behaviour::Flood).await;
+    let mut tls = (*tls).clone();
+    tls.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let mut settings = h2::client::Builder::new();
+    settings
+        .initial_window_size(LARGER as u32)
+        .initial_connection_window_size(2 * LARGER as u32);
+    let client = Http2Client::handshake_with(stream, &settings)
+        .await
+        .unwrap();
+    let (_ws, _) = client
+        .websocket(&request(addr), Config::default())
+        .await
+        .unwrap();
+    let blocked_at = settled(
+        || seen.flooded.load(Ordering::SeqCst),
+        Duration::from_millis(300),
+    )
+    .await;
+    // The stream's window, now 1 MiB, is what the server may send ahead of the reader.
+    assert!(
+        blocked_at > 4 * WINDOW && blocked_at <= LARGER + IN_FLIGHT,
+        "the server sent {blocked_at} bytes to a reader with a 1 MiB window that read nothing"
+    );
+}
