@@ -14,6 +14,10 @@
 //! HTTP/2's flow control is the backpressure: an [`Http2Stream`] sends only what the peer's
 //! window allows, and gives the window back only as the WebSocket reads, so a slow reader holds
 //! its peer to one window (65,535 bytes unless the SETTINGS say otherwise) of unread data.
+//! The streams of a connection also share one connection window: a WebSocket that stops
+//! reading while it waits to write holds back the others' data too, so WebSockets that share a
+//! connection and send as much as they receive should read and write in tasks of their own
+//! (`into_split`).
 //!
 //! # Example: two WebSockets on one HTTP/2 connection (h2c)
 //!

@@ -198,23 +198,52 @@ async fn load(load: Load) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Keeps `in_flight` binary messages in flight, checks each echo, counts them.
-async fn keep_echoing<S: AsyncRead + AsyncWrite + Unpin>(
-    mut ws: rfc6455::tokio::WebSocket<S>,
+///
+/// Reading and writing run in tasks of their own (`into_split`), as any full-duplex client of
+/// several WebSockets on one HTTP/2 connection must: the connection's receive window is shared
+/// by all its streams, so a WebSocket that stops reading while it waits to write leaves the
+/// others' echoes stuck behind its own unread data, and with enough in flight every stream
+/// waits on another (the first version of this load, one task per WebSocket alternating `recv`
+/// and `send`, stalled at 64 KiB x 16).
+async fn keep_echoing<S>(
+    ws: rfc6455::tokio::WebSocket<S>,
     in_flight: usize,
     payload: Arc<Vec<u8>>,
     echoed: Arc<AtomicU64>,
-) -> Result<(), rfc6455::Error> {
-    for _ in 0..in_flight {
-        ws.feed(Message::binary(payload.to_vec())).await?;
-    }
-    ws.flush().await?;
+) -> Result<(), rfc6455::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut reader, mut writer) = ws.into_split();
+    // One permit per message that may be sent: `in_flight` at first, one more per echo.
+    let permits = Arc::new(tokio::sync::Semaphore::new(in_flight));
+    let writer_permits = permits.clone();
+    let writer_payload = payload.clone();
+    let writing = tokio::spawn(async move {
+        loop {
+            let Ok(permit) = writer_permits.acquire().await else {
+                return Ok::<(), rfc6455::Error>(());
+            };
+            permit.forget();
+            writer
+                .send(Message::binary(writer_payload.to_vec()))
+                .await?;
+        }
+    });
     loop {
-        match ws.recv().await? {
+        let message = match reader.recv().await {
+            Ok(message) => message,
+            Err(error) => {
+                writing.abort();
+                return Err(error);
+            }
+        };
+        match message {
             Message::Binary(data) if data.len() == payload.len() => {}
             other => panic!("unexpected echo {other:?}"),
         }
         echoed.fetch_add(1, Ordering::Relaxed);
-        ws.send(Message::binary(payload.to_vec())).await?;
+        permits.add_permits(1);
     }
 }
 
