@@ -610,8 +610,8 @@ impl Harness {
             let fresh = self.new_output();
             crate::trace!("poll_recv -> {result:?}, output {fresh:x?}");
             if pending_input {
-                let progressed =
-                    !matches!(result, Ok(None)) || self.conn.input_buffer().len() < buffered_before;
+                let progressed = !matches!(result, Ok(None))
+                    || self.conn.input_buffer().len() < buffered_before;
                 assert!(
                     progressed,
                     "has_pending_input() but poll_recv made no progress"

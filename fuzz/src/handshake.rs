@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rfc6455::handshake::{
     Accept, BuildError, ClientHandshake, ClientHandshakeError, ClientRequest, HandshakeError,
-    ServerHandshake, UpgradeRequest, UpgradeResponse, accept_key,
+    UpgradeRequest, UpgradeResponse, ServerHandshake, accept_key,
 };
 
 use crate::{Cursor, chunks, find, head_limit, trim_ows};
