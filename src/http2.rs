@@ -123,7 +123,9 @@ impl Http2Client {
     /// over HTTP/1.1.
     ///
     /// A server that refuses gives [`Error::ClientHandshake`] with
-    /// [`UnexpectedStatus`](crate::handshake::ClientHandshakeError::UnexpectedStatus); a server
+    /// [`UnexpectedStatus`](crate::handshake::ClientHandshakeError::UnexpectedStatus), with the
+    /// status, the headers and the body's first [`MAX_REFUSAL_BODY`](crate::handshake::MAX_REFUSAL_BODY)
+    /// bytes as over HTTP/1.1; a server
     /// that did not enable extended CONNECT gives [`Error::Io`] of kind `Unsupported`, before
     /// anything is sent.
     pub async fn websocket(
@@ -152,9 +154,24 @@ impl Http2Client {
             .send_request(connect, false)
             .map_err(h2_to_io)?;
         let response = response.await.map_err(h2_to_io)?;
-        let (parts, recv) = response.into_parts();
+        let (parts, mut recv) = response.into_parts();
         let validated =
-            handshake.validate_extended_connect(&http::Response::from_parts(parts, ()))?;
+            match handshake.validate_extended_connect(&http::Response::from_parts(parts, ())) {
+                Ok(validated) => validated,
+                Err(mut refusal) => {
+                    // As over HTTP/1.1, a refusal keeps the start of its body ("bad token").
+                    while refusal.refusal_body_missing() > 0 {
+                        match std::future::poll_fn(|cx| recv.poll_data(cx)).await {
+                            Some(Ok(data)) => {
+                                let _ = recv.flow_control().release_capacity(data.len());
+                                refusal.extend_refusal_body(&data);
+                            }
+                            _ => break,
+                        }
+                    }
+                    return Err(refusal.into());
+                }
+            };
         let conn = handshake.connect(&validated, config)?;
         let stream = Http2Stream {
             send,

@@ -19,7 +19,7 @@ use axum::routing::any;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rfc6455::axum::WebSocketUpgrade;
-use rfc6455::handshake::{ClientHandshakeError, ClientRequest};
+use rfc6455::handshake::{Accept, ClientHandshakeError, ClientRequest, Reject};
 use rfc6455::http2::{Connected, Http2Client};
 use rfc6455::{CloseCode, Config, Error, Message};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -82,10 +82,16 @@ async fn handle(
     behaviour: Behaviour,
     seen: Arc<Seen>,
 ) -> Result<hyper::Response<rfc6455::hyper::Body>, Infallible> {
-    let (response, upgrade) = match rfc6455::hyper::upgrade(&mut request, Config::default()) {
-        Ok(parts) => parts,
-        Err(refusal) => return Ok(refusal.into_http_response()),
+    // `/forbidden` is refused by the application, with a body.
+    let decide = |request: &rfc6455::handshake::UpgradeRequest| match request.path() {
+        "/forbidden" => Err(Reject::new(403).body("no entry")),
+        _ => Ok(Accept::new()),
     };
+    let (response, upgrade) =
+        match rfc6455::hyper::upgrade_with(&mut request, Config::default(), decide) {
+            Ok(parts) => parts,
+            Err(refusal) => return Ok(refusal.into_http_response()),
+        };
     seen.extended_connect
         .lock()
         .unwrap()
@@ -561,4 +567,39 @@ async fn a_larger_window_lets_a_slow_reader_fall_that_much_further_behind() {
         blocked_at > 4 * WINDOW && blocked_at <= LARGER + IN_FLIGHT,
         "the server sent {blocked_at} bytes to a reader with a 1 MiB window that read nothing"
     );
+}
+
+#[tokio::test]
+async fn an_application_refusal_reaches_the_client_with_its_status_headers_and_body() {
+    let (addr, tls, seen) = https_server(&[b"h2"], true, Behaviour::Echo).await;
+    let (_first, client) = connect_http2(addr, tls).await;
+    let forbidden =
+        ClientRequest::new(&format!("wss://localhost:{}/forbidden", addr.port())).unwrap();
+    match client.websocket(&forbidden, Config::default()).await {
+        Err(Error::ClientHandshake(ClientHandshakeError::UnexpectedStatus {
+            status,
+            headers,
+            body,
+        })) => {
+            assert_eq!(status, 403);
+            assert_eq!(&body[..], b"no entry");
+            assert_eq!(
+                headers.get("content-type"),
+                Some(&b"text/plain; charset=utf-8"[..])
+            );
+            // The HTTP/1.1 refusal's `Connection: close` has no place in HTTP/2.
+            assert!(headers.get("connection").is_none());
+        }
+        other => panic!(
+            "expected a 403, got {:?}",
+            other.map(|(_, response)| response)
+        ),
+    }
+    // The refusal ended its stream only: the connection carries the next WebSocket.
+    let (ws, _) = client
+        .websocket(&request(addr), Config::default())
+        .await
+        .unwrap();
+    exercise(ws, 9).await;
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
 }
