@@ -11,6 +11,12 @@
 //! [`on_upgrade`](WebSocketUpgrade::on_upgrade)'s `101` response. The callback runs in a task of
 //! its own once hyper has sent that response and handed the connection over.
 //!
+//! With the `http2` feature the extractor accepts an HTTP/2 extended CONNECT (RFC 8441) as well,
+//! and the callback gets the same WebSocket type, over the request's stream
+//! ([`UpgradeRequest::is_extended_connect`] tells which it was). Such a request's method is
+//! `CONNECT`: route the path with `any(handler)` or `get(handler).connect(handler)`, since
+//! `get` alone does not match it. `axum::serve` advertises extended CONNECT to HTTP/2 clients.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -69,7 +75,12 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
         *head.uri_mut() = parts.uri.clone();
         *head.version_mut() = parts.version;
         *head.headers_mut() = parts.headers.clone();
-        let request = UpgradeRequest::from_http(&head).map_err(Refusal::invalid)?;
+        // Over HTTP/2, hyper keeps the extended CONNECT's `:protocol` among the extensions.
+        #[cfg(feature = "http2")]
+        if let Some(protocol) = parts.extensions.get::<hyper::ext::Protocol>() {
+            head.extensions_mut().insert(protocol.clone());
+        }
+        let request = crate::hyper::validate(&head)?;
         // hyper leaves the connection's upgrade handle in the request's extensions; without it
         // (not a hyper HTTP/1.1 server, or taken already) there is nothing to upgrade.
         let on_upgrade = parts
@@ -151,7 +162,8 @@ impl WebSocketUpgrade {
     where
         F: FnOnce(&UpgradeRequest) -> Result<(), Reject>,
     {
-        check(&self.request).map_err(Refusal::rejected)?;
+        let extended_connect = self.request.is_extended_connect();
+        check(&self.request).map_err(|reject| Refusal::rejected(reject, extended_connect))?;
         Ok(self)
     }
 
@@ -191,6 +203,6 @@ impl IntoResponse for Reject {
     /// The rejection as a response (its status, headers and body), for a handler that refuses
     /// before extracting the upgrade.
     fn into_response(self) -> Response {
-        Refusal::rejected(self).into_response()
+        Refusal::rejected(self, false).into_response()
     }
 }

@@ -15,8 +15,15 @@
 //!    [`tokio::WebSocket`](crate::tokio::WebSocket) over it. Await it in a spawned task: the
 //!    handler must return first, or hyper never writes the response.
 //!
-//! Only HTTP/1.1 upgrades are supported; WebSockets over HTTP/2 (RFC 8441's extended CONNECT)
-//! are a different handshake and get 400.
+//! With the `http2` feature the same functions accept an HTTP/2 extended CONNECT (RFC 8441) too,
+//! answered with `200` instead of `101`, and the [`Upgrade`] resolves to the same
+//! [`HyperWebSocket`] over the request's stream ([`UpgradeRequest::is_extended_connect`] tells
+//! which it was). The server must advertise extended CONNECT in its SETTINGS: hyper-util's
+//! `auto::Builder` with `.http2().enable_connect_protocol()` (axum's `serve` does it), or
+//! hyper's `http2::Builder::enable_connect_protocol`. HTTP/2's flow control is then the
+//! transport's backpressure: hyper gives the stream's window back only as the WebSocket reads,
+//! so a peer sends at most a window ahead of a slow reader. Without the feature an HTTP/2
+//! request gets 400.
 //!
 //! # Example: an axum handler
 //!
@@ -152,14 +159,28 @@ pub fn upgrade_with<B, F>(
 where
     F: FnOnce(&UpgradeRequest) -> Result<Accept, Reject>,
 {
-    let validated = UpgradeRequest::from_http(request).map_err(Refusal::invalid)?;
-    let accept = decide(&validated).map_err(Refusal::rejected)?;
+    let validated = validate(request)?;
+    let accept = decide(&validated)
+        .map_err(|reject| Refusal::rejected(reject, validated.is_extended_connect()))?;
     accept_validated(
         validated,
         hyper::upgrade::on(request),
         config.into(),
         accept,
     )
+}
+
+/// Validates `request` as the handshake its HTTP version carries: an HTTP/1.1 upgrade, or (feature
+/// `http2`) an HTTP/2 extended CONNECT, whose `:protocol` hyper keeps in the request's
+/// extensions.
+pub(crate) fn validate<B>(request: &http::Request<B>) -> Result<UpgradeRequest, Refusal> {
+    #[cfg(feature = "http2")]
+    if request.version() == http::Version::HTTP_2 {
+        let protocol = request.extensions().get::<hyper::ext::Protocol>();
+        return UpgradeRequest::from_extended_connect(request, protocol.map(|p| p.as_str()))
+            .map_err(Refusal::invalid_extended_connect);
+    }
+    UpgradeRequest::from_http(request).map_err(Refusal::invalid)
 }
 
 /// The 101 response for a validated request that the application accepted, and the future that
@@ -184,8 +205,9 @@ pub(crate) fn accept_validated(
     Ok((response, upgrade))
 }
 
-/// Whether `request` asks for a WebSocket: its `Upgrade` header names `websocket`. For routing a
-/// path that serves both plain HTTP and WebSockets; [`upgrade`] does the full validation.
+/// Whether `request` asks for a WebSocket: its `Upgrade` header names `websocket`, or (feature
+/// `http2`) it is a `CONNECT` whose `:protocol` is `websocket`. For routing a path that serves
+/// both plain HTTP and WebSockets; [`upgrade`] does the full validation.
 ///
 /// ```
 /// let request = http::Request::get("/").header("Upgrade", "WebSocket").body(())?;
@@ -193,6 +215,17 @@ pub(crate) fn accept_validated(
 /// # Ok::<(), http::Error>(())
 /// ```
 pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
+    #[cfg(feature = "http2")]
+    if request.method() == http::Method::CONNECT {
+        return request
+            .extensions()
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|protocol| {
+                protocol
+                    .as_str()
+                    .eq_ignore_ascii_case(crate::handshake::WEBSOCKET_PROTOCOL)
+            });
+    }
     request
         .headers()
         .get_all(http::header::UPGRADE)
@@ -202,10 +235,11 @@ pub fn is_upgrade_request<B>(request: &http::Request<B>) -> bool {
 }
 
 /// The second half of an accepted upgrade: resolves to the WebSocket once hyper has sent the 101
-/// response and handed the connection over.
+/// response and handed the connection over (for an HTTP/2 extended CONNECT: the 200, and the
+/// request's stream).
 ///
 /// Fails with [`Error::Io`] if hyper has no connection to hand over: the request did not come
-/// from a hyper HTTP/1.1 server, or the client went away before the response was sent.
+/// from a hyper server, or the client went away before the response was sent.
 ///
 /// # Example
 ///
@@ -315,16 +349,25 @@ impl Refusal {
 
     /// The client's request is not a valid handshake: the status and headers RFC 6455 asks for.
     pub(crate) fn invalid(error: crate::handshake::HandshakeError) -> Self {
-        let response = response_from_bytes(&error.response_bytes());
+        let response = response_from_bytes(&error.response_bytes(), false);
         Self::new(error.into(), response)
     }
 
-    /// The application refused the request.
-    pub(crate) fn rejected(reject: Reject) -> Self {
+    /// The client's extended CONNECT is not a valid handshake: the status and headers RFC 8441
+    /// implies, none of them connection-specific.
+    #[cfg(feature = "http2")]
+    pub(crate) fn invalid_extended_connect(error: crate::handshake::HandshakeError) -> Self {
+        let response = error.http_response().map(Body::from);
+        Self::new(error.into(), response)
+    }
+
+    /// The application refused the request; over HTTP/2 (`extended_connect`) without the
+    /// connection-specific fields the HTTP/1.1 refusal carries.
+    pub(crate) fn rejected(reject: Reject, extended_connect: bool) -> Self {
         match reject.to_bytes() {
             Ok(bytes) => Self::new(
                 Error::Rejected(reject.status()),
-                response_from_bytes(&bytes),
+                response_from_bytes(&bytes, extended_connect),
             ),
             Err(error) => Self::internal(error),
         }
@@ -377,8 +420,9 @@ impl std::error::Error for Refusal {
 /// Turns a complete refusal written by the core (status line, headers, body) into an `http`
 /// response, so the rules for which status carries which header stay in one place.
 ///
-/// `Content-Length` is left to hyper, which derives it from the body.
-fn response_from_bytes(bytes: &[u8]) -> http::Response<Body> {
+/// `Content-Length` is left to hyper, which derives it from the body. For an HTTP/2 response
+/// (`http2`) the connection-specific fields are left out too (RFC 9113 §8.2.2).
+fn response_from_bytes(bytes: &[u8], http2: bool) -> http::Response<Body> {
     let mut storage = [httparse::EMPTY_HEADER; 16];
     let mut parsed = httparse::Response::new(&mut storage);
     let head_len = match parsed.parse(bytes) {
@@ -399,6 +443,12 @@ fn response_from_bytes(bytes: &[u8]) -> http::Response<Body> {
     *response.status_mut() = status;
     for header in parsed.headers.iter() {
         if header.name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        let connection_specific = ["connection", "upgrade", "keep-alive", "transfer-encoding"]
+            .iter()
+            .any(|name| header.name.eq_ignore_ascii_case(name));
+        if http2 && connection_specific {
             continue;
         }
         let name = http::HeaderName::from_bytes(header.name.as_bytes());
@@ -470,6 +520,6 @@ mod tests {
 
     #[test]
     fn garbage_bytes_give_a_500() {
-        assert_eq!(response_from_bytes(b"not http").status(), 500);
+        assert_eq!(response_from_bytes(b"not http", false).status(), 500);
     }
 }

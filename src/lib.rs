@@ -11,14 +11,14 @@
 //!     bytes from the socket                         bytes to the socket
 //!              │                                             ▲
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ adapters (blocking, tokio, hyper, connector, tls, reconnect,    │
-//!   │ rooms and their Redis backplane):                               │
+//!   │ adapters (blocking, tokio, hyper, http2, connector, tls,        │
+//!   │ reconnect, rooms and their Redis backplane):                    │
 //!   │ loops that move bytes, nothing more; their `Error`              │
 //!   └──────────┬─────────────────────────────────────────────▲────────┘
 //!              │ handle_input(&[u8]), handle_eof(),         │ poll_transmit(&mut Vec),
 //!              │ handle_timeout(now)                         │ transport(), poll_timeout()
 //!   ┌──────────▼─────────────────────────────────────────────┴────────┐
-//!   │ handshake (HTTP/1.1 opening handshake, extension negotiation)   │
+//!   │ handshake (HTTP/1.1 upgrade, HTTP/2 CONNECT, extension offers)  │
 //!   │ connection (phase, receive, send, timers, transmit)             │
 //!   │ extension codecs (permessage-deflate)                           │
 //!   │ wire vocabulary (frame, mask, utf8, close, message, prepared)   │
@@ -40,6 +40,7 @@
 //! | bare hyper 1.x server | `cargo add rfc6455 --features hyper` | `rfc6455::hyper::upgrade` |
 //! | tokio server or `ws://` client | `cargo add rfc6455 --features tokio` | `rfc6455::tokio::{WebSocket, connect}` |
 //! | `wss://` client | `cargo add rfc6455 --features rustls` | `rfc6455::tls::connect`, `rfc6455::connector::Connector` |
+//! | WebSockets over HTTP/2 (RFC 8441), both roles | `cargo add rfc6455 --features axum,http2,rustls` | `rfc6455::http2::{connect, Http2Client}`; the axum and hyper upgrades take HTTP/2 |
 //! | blocking (threads, `std::net`) | `cargo add rfc6455` | `rfc6455::blocking::{WebSocket, connect}` |
 //! | rooms, across processes with Redis | `cargo add rfc6455 --features axum,redis` | `rfc6455::rooms::Rooms`, `rfc6455::rooms::redis::RedisBackplane` |
 //! | sans-IO core only (your own I/O) | `cargo add rfc6455 --no-default-features` | `rfc6455::{Connection, handshake}` |
@@ -53,6 +54,7 @@
 //! | `http` | conversions with the `http` crate's types | | `http` |
 //! | `hyper` | `hyper::upgrade` for hyper 1.x servers | `tokio`, `http` | `hyper`, `hyper-util`, `http-body-util` |
 //! | `axum` | the `axum::WebSocketUpgrade` extractor; refusals are `IntoResponse` | `hyper` | `axum-core` |
+//! | `http2` | WebSockets over HTTP/2 (RFC 8441): the `hyper` upgrade and `axum` extractor take an extended CONNECT; `http2` clients over `h2` | `hyper` | `h2`, hyper's `http2` |
 //! | `rustls` | `wss://` clients (`tls`; `Connector` then takes `wss://` URLs too) | `tokio` | `rustls`, `tokio-rustls`, `webpki-roots` (ring crypto) |
 //! | `deflate` | permessage-deflate (`deflate`, RFC 7692) | | `flate2` (zlib-rs backend) |
 //! | `rooms` | `rooms`: publish to rooms of connections, encoded once, a bounded queue per member | `tokio` | (tokio's `sync`, `rt` and `macros`) |
@@ -118,6 +120,8 @@ pub mod axum;
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod connector;
+#[cfg(feature = "http2")]
+pub mod http2;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 #[cfg(feature = "tokio")]

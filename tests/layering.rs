@@ -4,10 +4,11 @@
 //! 1. wire vocabulary (RFC 6455 §5–§8): frames, masking, UTF-8, close codes, messages, core errors;
 //! 2. extension codecs: the permessage-deflate codec and its parameters (RFC 7692 §7);
 //! 3. core: the configuration, the output queue and the connection state machine;
-//! 4. handshake (RFC 6455 §4, §9): the HTTP/1.1 opening handshake and extension negotiation;
+//! 4. handshake (RFC 6455 §4, §9; RFC 8441): the HTTP/1.1 opening handshake, the HTTP/2
+//!    extended CONNECT, and extension negotiation;
 //! 5. upgrade glue: a completed handshake turned into a connection;
-//! 6. adapters: blocking, tokio, hyper, the connector, TLS, reconnection, rooms and their Redis
-//!    backplane, the adapters' `Error`.
+//! 6. adapters: blocking, tokio, hyper, http2, the connector, TLS, reconnection, rooms and their
+//!    Redis backplane, the adapters' `Error`.
 //!
 //! What counts as an import: every `crate::…`, `$crate::…` and `super::…` path in code (`use`
 //! trees, types, expressions), resolved to the deepest module file that exists and followed
@@ -45,10 +46,13 @@ const LAYERS: &[(&str, Layer)] = &[
     ("config", Layer::Core),
     ("connection", Layer::Core),
     ("handshake", Layer::Handshake),
+    // RFC 8441's handshake over `http` types: sans-IO like the HTTP/1.1 one, no HTTP/2 stack.
+    ("handshake::extended_connect", Layer::Handshake),
     ("handshake::upgrade", Layer::Upgrade),
     ("blocking", Layer::Adapter),
     ("tokio", Layer::Adapter),
     ("hyper", Layer::Adapter),
+    ("http2", Layer::Adapter),
     ("axum", Layer::Adapter),
     ("connector", Layer::Adapter),
     ("tls", Layer::Adapter),

@@ -182,3 +182,58 @@ mod migrating_from_axum {
         })
     }
 }
+
+/// "HTTP/2 (RFC 8441)": the blocks that need the `http2` feature.
+#[cfg(feature = "http2")]
+mod http2 {
+    use super::Result;
+    use rfc6455::Config;
+    use rfc6455::handshake::ClientRequest;
+
+    /// The server.
+    #[rustfmt::skip]
+    async fn server() -> Result {
+        // Server (features "axum,http2"): one route, both handshakes, one WebSocket type.
+        use axum::{Router, response::Response, routing::any};
+        use rfc6455::axum::WebSocketUpgrade;
+
+        async fn ws(upgrade: WebSocketUpgrade) -> Response {
+            let over = if upgrade.request().is_extended_connect() { "HTTP/2" } else { "HTTP/1.1" };
+            upgrade.on_upgrade(move |mut ws| async move {
+                let _ = ws.send_text(&format!("hello over {over}")).await;
+            })
+        }
+
+        let app = Router::new().route("/ws", any(ws));
+        // axum::serve enables extended CONNECT for HTTP/2 clients (h2c here). Behind TLS, serve each
+        // connection with hyper-util's auto::Builder after `builder.http2().enable_connect_protocol()`.
+        axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await?;
+        Ok(())
+    }
+
+    /// The client.
+    #[rustfmt::skip]
+    async fn client() -> Result {
+        // Client (features "http2,rustls").
+        use rfc6455::http2::{Connected, Http2Client, connect};
+
+        let request = ClientRequest::new("wss://example.com/chat")?;
+        match connect(&request, rfc6455::tls::client_config(), Config::default()).await? {
+            Connected::Http2 { mut ws, client, .. } => {
+                ws.send_text("over HTTP/2").await?;
+                let (mut second, _) = client.websocket(&request, Config::default()).await?; // same connection
+                second.send_text("multiplexed").await?;
+            }
+            Connected::Http1 { mut ws, .. } => ws.send_text("over HTTP/1.1").await?,
+        }
+
+        // h2c: HTTP/2 with prior knowledge on a plain TCP stream.
+        let client = Http2Client::handshake(tokio::net::TcpStream::connect("127.0.0.1:3000").await?).await?;
+        if client.supports_websockets() {
+            let request = ClientRequest::new("ws://127.0.0.1:3000/ws")?;
+            let (mut ws, _response) = client.websocket(&request, Config::default()).await?;
+            let greeting = ws.recv().await?;
+        }
+        Ok(())
+    }
+}

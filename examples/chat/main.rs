@@ -7,12 +7,18 @@
 //! # One chat over two processes (or hosts), through Redis:
 //! cargo run --release --example chat -- 127.0.0.1:8080 --redis redis://127.0.0.1:6379
 //! cargo run --release --example chat -- 127.0.0.1:8081 --redis redis://127.0.0.1:6379
+//! # Over HTTPS with HTTP/2:
+//! cargo run --release --example chat --features rustls,http2 -- --tls cert.pem key.pem
 //! ```
 //!
 //! With `--redis`, the rooms are [`rfc6455::rooms`] with the Redis backplane: a member on one
 //! process talks with members on every other, and presence lists them all. While Redis is down
 //! each process keeps serving its own members (they hear each other; the other processes'
 //! members do not hear them) and reconnects by itself.
+//!
+//! With `--tls` (features `rustls` and `http2`) the chat is served over HTTPS, HTTP/2 first: a
+//! browser then opens its WebSocket on the page's own HTTP/2 connection (RFC 8441's extended
+//! CONNECT). The log says which handshake each WebSocket came by.
 //!
 //! Open the page in two tabs, pick a name and the same room in each, and talk. The page
 //! (`index.html` next to this file, plain JavaScript, no build step) shows
@@ -71,6 +77,8 @@ mod protocol;
 mod rate;
 mod room;
 mod session;
+#[cfg(all(feature = "rustls", feature = "http2"))]
+mod tls;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -100,7 +108,7 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "\
-usage: chat [ADDRESS] [--max-message-bytes N] [--rate R] [--burst B] [--redis URL]
+usage: chat [ADDRESS] [--max-message-bytes N] [--rate R] [--burst B] [--redis URL] [--tls CERT KEY]
 
   ADDRESS                  where to listen (default 127.0.0.1:8080)
   --max-message-bytes N    largest message a client may send (default 65536); bigger: close 1009
@@ -108,6 +116,7 @@ usage: chat [ADDRESS] [--max-message-bytes N] [--rate R] [--burst B] [--redis UR
   --burst B                messages allowed in a burst (default 2 x rate)
   --redis URL              share rooms with every chat process using this Redis
                            (redis://host:port); without it, rooms live in this process
+  --tls CERT KEY           HTTPS with HTTP/2 and HTTP/1.1, from PEM files (features rustls, http2)
 ";
 
 /// The command line.
@@ -118,6 +127,8 @@ struct Options {
     rate: f64,
     burst: f64,
     redis: Option<String>,
+    /// The PEM certificate chain and key for `--tls`.
+    tls: Option<(String, String)>,
 }
 
 /// Parses the arguments after the program name; `Ok(None)` asks for the usage text.
@@ -127,6 +138,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
     let mut rate = 20.0;
     let mut burst = None;
     let mut redis = None;
+    let mut tls = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -164,6 +176,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             "--rate" => rate = positive(&flag, &value()?)?,
             "--burst" => burst = Some(positive(&flag, &value()?)?.max(1.0)),
             "--redis" => redis = Some(value()?),
+            "--tls" if cfg!(all(feature = "rustls", feature = "http2")) => {
+                let cert = value()?;
+                let key = args.next().ok_or("--tls needs a certificate and a key")?;
+                tls = Some((cert, key));
+            }
+            "--tls" => return Err("--tls needs the features rustls and http2".to_owned()),
             _ => return Err(format!("unknown option {flag:?}")),
         }
     }
@@ -173,6 +191,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         rate,
         burst: burst.unwrap_or((2.0 * rate).max(1.0)),
         redis,
+        tls,
     }))
 }
 
@@ -239,12 +258,28 @@ async fn serve(options: Options) -> std::io::Result<()> {
     };
     let router = Router::new()
         .route("/", get(index))
-        .route("/ws", get(websocket))
+        // An HTTP/2 WebSocket's method is CONNECT (RFC 8441).
+        .route("/ws", get(websocket).connect(websocket))
         .with_state(app);
-    println!("chat: open http://{}/", listener.local_addr()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    match &options.tls {
+        None => {
+            println!("chat: open http://{}/", listener.local_addr()?);
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        #[cfg(all(feature = "rustls", feature = "http2"))]
+        Some((cert, key)) => {
+            println!("chat: open https://{}/", listener.local_addr()?);
+            tls::serve(listener, router, cert, key, shutdown_signal()).await?;
+        }
+        #[cfg(not(all(feature = "rustls", feature = "http2")))]
+        Some(_) => {
+            return Err(std::io::Error::other(
+                "--tls needs the features rustls and http2",
+            ));
+        }
+    }
     // Close every WebSocket with 1001 and give them a moment to finish the closing handshake:
     // each holds a clone of `alive`, so `recv` returns `None` once all are gone.
     shutdown_tx.send_replace(true);
@@ -265,6 +300,12 @@ async fn websocket(upgrade: WebSocketUpgrade, State(app): State<App>) -> Respons
         Err(refusal) => return refusal.into_response(), // 403 for a foreign origin
     };
     let conn = app.next_conn.fetch_add(1, Ordering::Relaxed);
+    let handshake = if upgrade.request().is_extended_connect() {
+        "HTTP/2 extended CONNECT"
+    } else {
+        "HTTP/1.1 upgrade"
+    };
+    println!("chat: #{conn} opened by {handshake}");
     upgrade.on_upgrade(move |ws| session::run(ws, conn, app.shared))
 }
 
@@ -342,6 +383,14 @@ mod tests {
         assert!(args("--max-message-bytes 10").is_err());
         assert!(args("--colour blue").is_err());
         assert!(args("a:1 b:2").is_err());
+        let with_tls = args("--tls cert.pem key.pem");
+        if cfg!(all(feature = "rustls", feature = "http2")) {
+            let tls = with_tls.unwrap().unwrap().tls;
+            assert_eq!(tls, Some(("cert.pem".to_owned(), "key.pem".to_owned())));
+            assert!(args("--tls cert.pem").is_err());
+        } else {
+            assert!(with_tls.is_err());
+        }
     }
 
     fn request(origin: Option<&str>) -> rfc6455::handshake::UpgradeRequest {

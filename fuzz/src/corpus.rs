@@ -17,7 +17,7 @@ use crate::handshake::{
 pub type Seed = (&'static str, String, Vec<u8>);
 
 /// Every target, in the order the runner uses.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "frame_header",
     "close_payload",
     "mask",
@@ -25,6 +25,7 @@ pub const TARGETS: [&str; 8] = [
     "connection_client",
     "handshake_request",
     "handshake_response",
+    "handshake_extended_connect",
     "inflate",
 ];
 
@@ -38,6 +39,7 @@ pub fn check(target: &str, data: &[u8]) {
         "connection_client" => crate::connection::check(Role::Client, data),
         "handshake_request" => crate::handshake::check_request(data),
         "handshake_response" => crate::handshake::check_response(data),
+        "handshake_extended_connect" => crate::extended_connect::check(data),
         "inflate" => crate::inflate::check(data),
         other => panic!("unknown target {other}"),
     }
@@ -53,6 +55,7 @@ pub fn seeds() -> Vec<Seed> {
     connection(&mut out, Role::Client);
     handshake_request(&mut out);
     handshake_response(&mut out);
+    handshake_extended_connect(&mut out);
     inflate(&mut out);
     out
 }
@@ -455,6 +458,69 @@ fn with_prefix(prefix: &[u8], body: &[u8]) -> Vec<u8> {
     let mut out = prefix.to_vec();
     out.extend_from_slice(body);
     out
+}
+
+fn handshake_extended_connect(out: &mut Vec<Seed>) {
+    use crate::extended_connect::{FLAG_CLIENT, FLAG_GET, FLAG_HTTP11};
+    const T: &str = "handshake_extended_connect";
+    const WEBSOCKET: u8 = 1;
+    const PROTOCOL_LINE: u8 = 3;
+    // RFC 8441 §5.1's request.
+    let rfc = b"https://server.example.com/chat\nsec-websocket-protocol: chat, superchat\n\
+sec-websocket-version: 13\norigin: http://www.example.com";
+    push(out, T, "rfc8441-5.1", with_prefix(&[WEBSOCKET], rfc));
+    push(out, T, "no-protocol", with_prefix(&[0], rfc));
+    push(out, T, "get", with_prefix(&[WEBSOCKET | FLAG_GET], rfc));
+    push(
+        out,
+        T,
+        "http11",
+        with_prefix(&[WEBSOCKET | FLAG_HTTP11], rfc),
+    );
+    push(
+        out,
+        T,
+        "webtransport",
+        with_prefix(
+            &[PROTOCOL_LINE],
+            b"webtransport\nhttps://a/chat\nsec-websocket-version: 13",
+        ),
+    );
+    let near_misses: [(&str, &[u8]); 5] = [
+        ("version-8", b"https://a/\nsec-websocket-version: 8"),
+        (
+            "connection-header",
+            b"https://a/\nsec-websocket-version: 13\nconnection: upgrade",
+        ),
+        (
+            "host-mismatch",
+            b"http://a/\nsec-websocket-version: 13\nhost: b",
+        ),
+        (
+            "deflate-offer",
+            b"http://a:80/x?y\nsec-websocket-version: 13\n\
+sec-websocket-extensions: permessage-deflate; client_max_window_bits",
+        ),
+        ("ftp-scheme", b"ftp://a/\nsec-websocket-version: 13"),
+    ];
+    for (name, bytes) in near_misses {
+        push(out, T, name, with_prefix(&[WEBSOCKET], bytes));
+    }
+    push(
+        out,
+        T,
+        "response-200",
+        with_prefix(
+            &[FLAG_CLIENT],
+            b"200\nsec-websocket-protocol: chat\nsec-websocket-extensions: permessage-deflate",
+        ),
+    );
+    push(
+        out,
+        T,
+        "response-403",
+        with_prefix(&[FLAG_CLIENT], b"403\ncontent-type: text/plain"),
+    );
 }
 
 fn handshake_request(out: &mut Vec<Seed>) {

@@ -10,6 +10,7 @@
 
 pub mod close_payload;
 pub mod connection;
+pub mod extended_connect;
 pub mod frame_header;
 pub mod handshake;
 pub mod inflate;

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{Bytes, BytesMut};
 
 use super::head::{HeadExchange, httparse_reason};
+use super::server::Bootstrap;
 use super::url::WsUrl;
 use super::{
     BuildError, ClientHandshakeError, DEFAULT_MAX_HEADER_BYTES, ExtensionOffer, Headers,
@@ -355,6 +356,24 @@ impl ClientHandshake {
     /// Parses and validates a complete response head, terminator included (RFC 6455 §4.1, the
     /// list after "The client MUST validate the server's response as follows").
     pub(crate) fn validate(&self, head: Bytes) -> Result<UpgradeResponse, ClientHandshakeError> {
+        self.validate_as(head, Bootstrap::Upgrade)
+    }
+
+    /// The target of an extended CONNECT (RFC 8441 §5): `:scheme` "https" for wss URIs and
+    /// "http" for ws URIs, `:authority` the URI's authority, `:path` its path and query.
+    #[cfg(feature = "http")]
+    pub(crate) fn extended_connect_uri(&self) -> String {
+        let scheme = if self.url.secure { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.url.host_header(), self.url.resource)
+    }
+
+    /// Validates a complete response head as the answer to the request of `bootstrap`. A
+    /// response on an HTTP/2 stream arrives here rewritten as an HTTP/1.1 head.
+    pub(crate) fn validate_as(
+        &self,
+        head: Bytes,
+        bootstrap: Bootstrap,
+    ) -> Result<UpgradeResponse, ClientHandshakeError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut storage);
         match parsed.parse(&head) {
@@ -385,36 +404,23 @@ impl ClientHandshake {
         // RFC 6455 §4.1: "If the status code received from the server is not 101, the client
         // handles the response per HTTP [RFC2616] procedures." That is the caller's to do, with
         // the status and headers.
-        if status != 101 {
+        // RFC 6455 §4.1: "If the status code received from the server is not 101, the client
+        // handles the response per HTTP [RFC2616] procedures." That is the caller's to do, with
+        // the status and headers. RFC 8441 §5: "If the server agrees to the WebSocket
+        // connection, it MUST respond with a 200 (OK) status code."
+        let agreed = match bootstrap {
+            Bootstrap::Upgrade => 101,
+            Bootstrap::ExtendedConnect => 200,
+        };
+        if status != agreed {
             return Err(ClientHandshakeError::UnexpectedStatus {
                 status,
                 headers,
                 body: Bytes::new(),
             });
         }
-        // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field or the |Upgrade| header
-        // field contains a value that is not an ASCII case-insensitive match for the value
-        // "websocket", the client MUST _Fail the WebSocket Connection_."
-        if !headers.contains_token("Upgrade", "websocket") {
-            return Err(ClientHandshakeError::NotWebSocketUpgrade);
-        }
-        // RFC 6455 §4.1: "If the response lacks a |Connection| header field or the |Connection|
-        // header field doesn't contain a token that is an ASCII case-insensitive match for the
-        // value "Upgrade", the client MUST _Fail the WebSocket Connection_."
-        if !headers.contains_token("Connection", "upgrade") {
-            return Err(ClientHandshakeError::MissingConnectionUpgrade);
-        }
-        // RFC 6455 §4.1: "If the response lacks a |Sec-WebSocket-Accept| header field or the
-        // |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the
-        // concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the
-        // string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" but ignoring any leading and trailing
-        // whitespace, the client MUST _Fail the WebSocket Connection_."
-        {
-            let mut accepts = headers.get_all("Sec-WebSocket-Accept");
-            let accept = accepts.next().ok_or(ClientHandshakeError::MissingAccept)?;
-            if trim_ows(accept) != self.expected_accept.as_bytes() || accepts.next().is_some() {
-                return Err(ClientHandshakeError::InvalidAccept);
-            }
+        if bootstrap == Bootstrap::Upgrade {
+            self.check_upgrade_fields(&headers)?;
         }
         // RFC 6455 §4.1: "If the response includes a |Sec-WebSocket-Extensions| header field and
         // this header field indicates the use of an extension that was not present in the
@@ -461,6 +467,35 @@ impl ClientHandshake {
             protocol,
             extensions,
         })
+    }
+
+    /// The fields only an HTTP/1.1 upgrade's response has (RFC 6455 §4.1 items 2, 3 and 4).
+    fn check_upgrade_fields(&self, headers: &Headers) -> Result<(), ClientHandshakeError> {
+        // RFC 6455 §4.1: "If the response lacks an |Upgrade| header field or the |Upgrade| header
+        // field contains a value that is not an ASCII case-insensitive match for the value
+        // "websocket", the client MUST _Fail the WebSocket Connection_."
+        if !headers.contains_token("Upgrade", "websocket") {
+            return Err(ClientHandshakeError::NotWebSocketUpgrade);
+        }
+        // RFC 6455 §4.1: "If the response lacks a |Connection| header field or the |Connection|
+        // header field doesn't contain a token that is an ASCII case-insensitive match for the
+        // value "Upgrade", the client MUST _Fail the WebSocket Connection_."
+        if !headers.contains_token("Connection", "upgrade") {
+            return Err(ClientHandshakeError::MissingConnectionUpgrade);
+        }
+        // RFC 6455 §4.1: "If the response lacks a |Sec-WebSocket-Accept| header field or the
+        // |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the
+        // concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the
+        // string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" but ignoring any leading and trailing
+        // whitespace, the client MUST _Fail the WebSocket Connection_."
+        {
+            let mut accepts = headers.get_all("Sec-WebSocket-Accept");
+            let accept = accepts.next().ok_or(ClientHandshakeError::MissingAccept)?;
+            if trim_ows(accept) != self.expected_accept.as_bytes() || accepts.next().is_some() {
+                return Err(ClientHandshakeError::InvalidAccept);
+            }
+        }
+        Ok(())
     }
 }
 

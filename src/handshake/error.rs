@@ -97,6 +97,35 @@ pub enum HandshakeError {
     /// Status 400.
     #[error("handshake request has a body")]
     UnexpectedBody,
+    /// Over HTTP/2, the method is not `CONNECT`: a WebSocket over HTTP/2 is an extended CONNECT
+    /// (RFC 8441 §4). Status 405, with `Allow: CONNECT`.
+    #[error("WebSocket over HTTP/2 request method is not CONNECT")]
+    NotConnect,
+    /// A `CONNECT` without the `:protocol` pseudo-header: a request for a tunnel, not for a
+    /// WebSocket (RFC 8441 §4). Status 400.
+    #[error("CONNECT request has no :protocol pseudo-header")]
+    NotExtendedConnect,
+    /// An extended CONNECT whose `:protocol` is not `websocket`. Status 501: RFC 9220 §3, whose
+    /// extended CONNECT is RFC 8441's, says a server "SHOULD respond to the request with a 501
+    /// (Not Implemented) status code" for an unsupported `:protocol`.
+    #[error(":protocol pseudo-header does not name websocket")]
+    UnsupportedConnectProtocol,
+    /// An extended CONNECT without `:scheme`, or with one other than `http` or `https` (RFC 8441
+    /// §5: `:scheme` "MUST be set to "https" for wss URIs and "http" for ws URIs"). Status 400.
+    #[error(":scheme pseudo-header is missing or not http or https")]
+    InvalidScheme,
+    /// An HTTP/2 request carries a connection-specific field (`Connection`, `Upgrade`…), which
+    /// makes it malformed (RFC 9113 §8.2.2). Status 400.
+    #[error("connection-specific {name} header in an HTTP/2 request")]
+    ConnectionSpecificHeader {
+        /// The field's canonical name.
+        name: &'static str,
+    },
+    /// Over HTTP/2, `Sec-WebSocket-Version` is missing or not `13`. Status 400 with
+    /// `Sec-WebSocket-Version: 13`: the 426 of HTTP/1.1 must carry an `Upgrade` header, which
+    /// HTTP/2 forbids (RFC 9113 §8.2.2).
+    #[error("unsupported or missing Sec-WebSocket-Version in an extended CONNECT")]
+    Http2UnsupportedVersion,
 }
 
 impl HandshakeError {
@@ -119,7 +148,13 @@ impl HandshakeError {
             | Self::InvalidOrigin
             | Self::InvalidProtocols
             | Self::InvalidExtensions(_)
-            | Self::UnexpectedBody => 400,
+            | Self::UnexpectedBody
+            | Self::NotExtendedConnect
+            | Self::InvalidScheme
+            | Self::ConnectionSpecificHeader { .. }
+            | Self::Http2UnsupportedVersion => 400,
+            Self::NotConnect => 405,
+            Self::UnsupportedConnectProtocol => 501,
         }
     }
 
@@ -139,37 +174,47 @@ impl HandshakeError {
     /// ```
     pub fn response_bytes(&self) -> Vec<u8> {
         let body = self.body();
+        let headers = self.status_headers();
         match self {
-            // RFC 7231 §6.5.5: "The origin server MUST generate an Allow header field in a 405
-            // response containing a list of the target resource's currently supported methods."
-            Self::MethodNotAllowed => write_refusal(
-                self.status(),
-                "close",
-                &[("Allow", "GET"), TEXT_PLAIN],
-                body.as_bytes(),
-            ),
             // RFC 6455 §4.2.2: the server "MUST abort the WebSocket handshake [...] and instead
             // send an appropriate HTTP error code (such as 426 Upgrade Required) and a
             // |Sec-WebSocket-Version| header field indicating the version(s) the server is
             // capable of understanding." RFC 7231 §6.5.15: "The server MUST send an Upgrade
             // header field in a 426 response", and RFC 7230 §6.7: "A sender of Upgrade MUST also
             // send an "Upgrade" connection option in the Connection header field".
-            Self::UnsupportedVersion => write_refusal(
-                self.status(),
-                "Upgrade, close",
-                &[
-                    ("Upgrade", "websocket"),
-                    ("Sec-WebSocket-Version", VERSION),
-                    TEXT_PLAIN,
-                ],
-                body.as_bytes(),
-            ),
-            _ => write_refusal(self.status(), "close", &[TEXT_PLAIN], body.as_bytes()),
+            Self::UnsupportedVersion => {
+                let mut with_upgrade = vec![("Upgrade", "websocket")];
+                with_upgrade.extend(headers);
+                write_refusal(
+                    self.status(),
+                    "Upgrade, close",
+                    &with_upgrade,
+                    body.as_bytes(),
+                )
+            }
+            _ => write_refusal(self.status(), "close", &headers, body.as_bytes()),
+        }
+    }
+
+    /// The header fields the response needs besides those of HTTP/1.1's framing: what its status
+    /// requires, and the content type of the fixed body. None is connection-specific, so they
+    /// serve an HTTP/2 response as they are.
+    pub(crate) fn status_headers(&self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            // RFC 7231 §6.5.5: "The origin server MUST generate an Allow header field in a 405
+            // response containing a list of the target resource's currently supported methods."
+            Self::MethodNotAllowed => vec![("Allow", "GET"), TEXT_PLAIN],
+            // RFC 7231 §6.5.5 as for GET: CONNECT is the only method of a WebSocket over HTTP/2.
+            Self::NotConnect => vec![("Allow", "CONNECT"), TEXT_PLAIN],
+            Self::UnsupportedVersion | Self::Http2UnsupportedVersion => {
+                vec![("Sec-WebSocket-Version", VERSION), TEXT_PLAIN]
+            }
+            _ => vec![TEXT_PLAIN],
         }
     }
 
     /// The response body: fixed text per variant, so no request byte can reach the response.
-    fn body(&self) -> &'static str {
+    pub(crate) fn body(&self) -> &'static str {
         match self {
             Self::HeadTooLarge { .. } => "Request header block too large",
             Self::TooManyHeaders => "Too many request header fields",
@@ -194,6 +239,12 @@ impl HandshakeError {
             Self::InvalidProtocols => "Invalid Sec-WebSocket-Protocol header",
             Self::InvalidExtensions(_) => "Invalid Sec-WebSocket-Extensions header",
             Self::UnexpectedBody => "WebSocket handshake must not have a body",
+            Self::NotConnect => "WebSocket over HTTP/2 must use CONNECT",
+            Self::NotExtendedConnect => "CONNECT without :protocol is not a WebSocket",
+            Self::UnsupportedConnectProtocol => "Unsupported :protocol",
+            Self::InvalidScheme => "Invalid :scheme",
+            Self::ConnectionSpecificHeader { .. } => "Connection-specific header in HTTP/2",
+            Self::Http2UnsupportedVersion => "Unsupported WebSocket version",
         }
     }
 }
@@ -392,6 +443,10 @@ pub enum BuildError {
     /// A [`Reject`](super::Reject) status outside 200–599, or 101.
     #[error("status {0} cannot refuse a handshake")]
     InvalidStatus(u16),
+    /// An HTTP/1.1 response was asked for an HTTP/2 extended CONNECT (RFC 8441), which is
+    /// answered on its stream: use `UpgradeRequest::accept_http` (feature `http`).
+    #[error("an extended CONNECT is answered over HTTP/2, not with HTTP/1.1 bytes")]
+    NotHttp1,
     /// The operating system's random source failed to produce the client's key.
     #[error("the operating system's random source failed: {0}")]
     Random(String),
@@ -504,6 +559,12 @@ mod tests {
             HandshakeError::InvalidProtocols,
             HandshakeError::InvalidExtensions(ExtensionError::ExpectedName { at: 0 }),
             HandshakeError::UnexpectedBody,
+            HandshakeError::NotConnect,
+            HandshakeError::NotExtendedConnect,
+            HandshakeError::UnsupportedConnectProtocol,
+            HandshakeError::InvalidScheme,
+            HandshakeError::ConnectionSpecificHeader { name: "Upgrade" },
+            HandshakeError::Http2UnsupportedVersion,
         ];
         for error in errors {
             let bytes = error.response_bytes();

@@ -56,11 +56,17 @@ impl UpgradeRequest {
         UpgradeRequest::parse(Bytes::from(head))
     }
 
-    /// The `101 Switching Protocols` response that accepts this request, as an `http` response;
-    /// see [`accept`](Self::accept) for the rules.
+    /// The response that accepts this request, as an `http` response: `101 Switching Protocols`
+    /// for an HTTP/1.1 upgrade, `200` for an HTTP/2 extended CONNECT (RFC 8441 §5, with no
+    /// `Upgrade`, `Connection` or `Sec-WebSocket-Accept`); see [`accept`](Self::accept) for the
+    /// rules.
     pub fn accept_http(&self, accept: &Accept) -> Result<http::Response<()>, BuildError> {
         let mut response = http::Response::new(());
-        *response.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+        if self.is_extended_connect() {
+            *response.version_mut() = http::Version::HTTP_2;
+        } else {
+            *response.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+        }
         for (name, value) in self.accept_fields(accept)? {
             let (name, value) = http_field(name, &value)?;
             response.headers_mut().append(name, value);
@@ -125,7 +131,7 @@ impl ClientHandshake {
 ///
 /// `HeaderValue` refuses CR, LF and NUL on construction, but its unchecked constructors do not;
 /// such a value produces a head the parser then refuses, never a smuggled field.
-fn write_fields(head: &mut Vec<u8>, headers: &http::HeaderMap) {
+pub(super) fn write_fields(head: &mut Vec<u8>, headers: &http::HeaderMap) {
     for (name, value) in headers {
         head.extend_from_slice(name.as_str().as_bytes());
         head.extend_from_slice(b": ");

@@ -35,6 +35,8 @@ mod client;
 #[cfg(feature = "deflate")]
 pub mod deflate;
 mod error;
+#[cfg(feature = "http")]
+mod extended_connect;
 mod extension;
 mod head;
 mod headers;
@@ -50,6 +52,9 @@ use sha1::{Digest as _, Sha1};
 
 pub use client::{ClientHandshake, ClientRequest, UpgradeResponse};
 pub use error::{BuildError, ClientHandshakeError, HandshakeError, MAX_REFUSAL_BODY, UrlError};
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use extended_connect::WEBSOCKET_PROTOCOL;
 pub use extension::{ExtensionError, ExtensionOffer};
 pub use headers::Headers;
 pub use server::{Accept, Reject, ServerHandshake, UpgradeRequest};

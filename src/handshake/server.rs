@@ -126,14 +126,44 @@ pub struct UpgradeRequest {
     path_len: usize,
     host: Range<usize>,
     origin: Option<Range<usize>>,
-    key: Range<usize>,
+    /// `None` for an extended CONNECT.
+    key: Option<Range<usize>>,
     protocols: Vec<String>,
     extensions: Vec<ExtensionOffer>,
+    bootstrap: Bootstrap,
 }
 
+/// How a WebSocket is bootstrapped: which of the two handshakes a request made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bootstrap {
+    /// RFC 6455 §4: an HTTP/1.1 `GET` with `Upgrade: websocket`, answered with 101.
+    Upgrade,
+    /// RFC 8441 §5: an HTTP/2 `CONNECT` with `:protocol websocket`, answered with 200; the stream
+    /// carries the WebSocket. No `Sec-WebSocket-Key`: the `:protocol` pseudo-header supersedes it.
+    ExtendedConnect,
+}
+
+/// Fields HTTP/2 forbids because they describe one hop's connection (RFC 9113 §8.2.2: "An
+/// endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields.
+/// [...] Any message containing connection-specific header fields MUST be treated as malformed").
+pub(crate) const CONNECTION_SPECIFIC: &[&str] = &[
+    "Connection",
+    "Upgrade",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "Transfer-Encoding",
+];
+
 impl UpgradeRequest {
-    /// Parses and validates a complete head, terminator included.
+    /// Parses and validates a complete HTTP/1.1 head, terminator included.
     pub(crate) fn parse(head: Bytes) -> Result<Self, HandshakeError> {
+        Self::parse_as(head, Bootstrap::Upgrade)
+    }
+
+    /// Parses and validates a complete head, terminator included, as the request of `bootstrap`.
+    /// An extended CONNECT arrives here rewritten as an HTTP/1.1 head (`CONNECT <path> HTTP/1.1`,
+    /// `:authority` as `Host`), so both handshakes share every rule they have in common.
+    pub(crate) fn parse_as(head: Bytes, bootstrap: Bootstrap) -> Result<Self, HandshakeError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Request::new(&mut storage);
         match parsed.parse(&head) {
@@ -159,10 +189,15 @@ impl UpgradeRequest {
         let target_span = super::headers::span(&head, target.as_bytes());
         let headers = Headers::from_parsed(head.clone(), parsed.headers);
 
-        // RFC 6455 §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at
-        // least 1.1." (Methods are case-sensitive, RFC 7231 §4.1.)
-        if method != "GET" {
-            return Err(HandshakeError::MethodNotAllowed);
+        match bootstrap {
+            // RFC 6455 §4.1: "The method of the request MUST be GET, and the HTTP version MUST be
+            // at least 1.1." (Methods are case-sensitive, RFC 7231 §4.1.)
+            Bootstrap::Upgrade if method != "GET" => return Err(HandshakeError::MethodNotAllowed),
+            // RFC 8441 §4: the extended CONNECT "uses the CONNECT method".
+            Bootstrap::ExtendedConnect if method != "CONNECT" => {
+                return Err(HandshakeError::NotConnect);
+            }
+            _ => {}
         }
         // httparse reads only HTTP/1.x and reports the minor version.
         if version != Some(1) {
@@ -177,6 +212,10 @@ impl UpgradeRequest {
         }
         let (resource_start, target_authority) = if target.starts_with('/') {
             (0, None)
+        } else if bootstrap == Bootstrap::ExtendedConnect {
+            // RFC 8441 §5: ":path [...] MUST be set to the path and query parts of the target
+            // URI"; the authority travels in `:authority`.
+            return Err(HandshakeError::InvalidTarget);
         } else {
             let (authority, resource_start) =
                 split_absolute(target).ok_or(HandshakeError::InvalidTarget)?;
@@ -209,32 +248,13 @@ impl UpgradeRequest {
             None => host,
         };
 
-        // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value "websocket", treated
-        // as an ASCII case-insensitive value."
-        if !headers.contains_token("Upgrade", "websocket") {
-            return Err(HandshakeError::NotWebSocketUpgrade);
-        }
-        // RFC 6455 §4.2.1: "A |Connection| header field that includes the token "Upgrade",
-        // treated as an ASCII case-insensitive value."
-        if !headers.contains_token("Connection", "upgrade") {
-            return Err(HandshakeError::MissingConnectionUpgrade);
-        }
-        // Checked before the key so that a client speaking an older draft (hixie-76 sends
-        // Sec-WebSocket-Key1/2 and no Sec-WebSocket-Key) learns which version to speak.
-        // RFC 6455 §4.2.1: "A |Sec-WebSocket-Version| header field, with a value of 13."
-        let version_ok = {
-            let mut versions = headers.get_all("Sec-WebSocket-Version");
-            versions.next().is_some_and(|v| v == VERSION.as_bytes()) && versions.next().is_none()
+        let key = match bootstrap {
+            Bootstrap::Upgrade => Some(check_upgrade_fields(&headers)?),
+            Bootstrap::ExtendedConnect => {
+                check_extended_connect_fields(&headers)?;
+                None
+            }
         };
-        if !version_ok {
-            return Err(HandshakeError::UnsupportedVersion);
-        }
-        // RFC 6455 §4.2.1: "A |Sec-WebSocket-Key| header field with a base64-encoded (see
-        // Section 4 of [RFC4648]) value that, when decoded, is 16 bytes in length."
-        let key = single(&headers, "Sec-WebSocket-Key")?.ok_or(HandshakeError::MissingKey)?;
-        if !is_valid_key(headers.bytes(&key)) {
-            return Err(HandshakeError::InvalidKey);
-        }
 
         // A second Origin would let one check pass on the first value while something else
         // trusts the other.
@@ -290,10 +310,19 @@ impl UpgradeRequest {
             key,
             protocols,
             extensions,
+            bootstrap,
         })
     }
 
-    /// The request method; always `GET` for a valid handshake.
+    /// Whether this is an HTTP/2 extended CONNECT (RFC 8441) rather than an HTTP/1.1 upgrade: it
+    /// is then answered with `200` by [`accept_http`](Self::accept_http), and its stream carries
+    /// the WebSocket.
+    pub fn is_extended_connect(&self) -> bool {
+        self.bootstrap == Bootstrap::ExtendedConnect
+    }
+
+    /// The request method: `GET` for an HTTP/1.1 upgrade, `CONNECT` for an HTTP/2 extended
+    /// CONNECT.
     pub fn method(&self) -> &str {
         self.headers.text(&self.method)
     }
@@ -338,9 +367,10 @@ impl UpgradeRequest {
         self.origin.as_ref().map(|origin| self.headers.text(origin))
     }
 
-    /// The `Sec-WebSocket-Key` header, still base64-encoded.
+    /// The `Sec-WebSocket-Key` header, still base64-encoded; empty for an extended CONNECT,
+    /// which has none (RFC 8441 §5: the `:protocol` pseudo-header supersedes it).
     pub fn key(&self) -> &str {
-        self.headers.text(&self.key)
+        self.key.as_ref().map_or("", |key| self.headers.text(key))
     }
 
     /// The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of
@@ -359,7 +389,13 @@ impl UpgradeRequest {
     ///
     /// Fails, and nothing should be sent, if `accept` selects a subprotocol or extension the
     /// client did not offer, or has an extra header that cannot be written.
+    ///
+    /// An extended CONNECT (HTTP/2) has no HTTP/1.1 answer: answer it with
+    /// [`accept_http`](Self::accept_http); here it is [`BuildError::NotHttp1`].
     pub fn accept(&self, accept: &Accept) -> Result<Vec<u8>, BuildError> {
+        if self.is_extended_connect() {
+            return Err(BuildError::NotHttp1);
+        }
         let fields = self.accept_fields(accept)?;
         let mut out = Vec::with_capacity(
             64 + fields
@@ -381,17 +417,22 @@ impl UpgradeRequest {
         &self,
         accept: &'a Accept,
     ) -> Result<Vec<(&'a str, String)>, BuildError> {
-        let mut fields = vec![
-            // RFC 6455 §4.2.2: "An |Upgrade| header field with value "websocket" as per RFC 2616"
-            // and "A |Connection| header field with value "Upgrade"".
-            ("Upgrade", "websocket".to_owned()),
-            ("Connection", "Upgrade".to_owned()),
-            // RFC 6455 §4.2.2: "A |Sec-WebSocket-Accept| header field. The value of this header
-            // field is constructed by concatenating /key/ [...] with the string
-            // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", taking the SHA-1 hash of this concatenated
-            // value to obtain a 20-byte value and base64-encoding".
-            ("Sec-WebSocket-Accept", accept_key(self.key().as_bytes())),
-        ];
+        let mut fields = match self.bootstrap {
+            Bootstrap::Upgrade => vec![
+                // RFC 6455 §4.2.2: "An |Upgrade| header field with value "websocket" as per RFC
+                // 2616" and "A |Connection| header field with value "Upgrade"".
+                ("Upgrade", "websocket".to_owned()),
+                ("Connection", "Upgrade".to_owned()),
+                // RFC 6455 §4.2.2: "A |Sec-WebSocket-Accept| header field. The value of this
+                // header field is constructed by concatenating /key/ [...] with the string
+                // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", taking the SHA-1 hash of this
+                // concatenated value to obtain a 20-byte value and base64-encoding".
+                ("Sec-WebSocket-Accept", accept_key(self.key().as_bytes())),
+            ],
+            // RFC 8441 §5: "If the server agrees to the WebSocket connection, it MUST respond
+            // with a 200 (OK) status code"; no Upgrade, Connection or Sec-WebSocket-Accept.
+            Bootstrap::ExtendedConnect => Vec::new(),
+        };
         if let Some(protocol) = &accept.protocol {
             // RFC 6455 §4.2.2: "The value chosen MUST be derived from the client's handshake,
             // specifically by selecting one of the values from the |Sec-WebSocket-Protocol|
@@ -424,10 +465,68 @@ impl UpgradeRequest {
         }
         for (name, value) in &accept.headers {
             check_extra_header(name, value, ACCEPT_RESERVED)?;
+            if self.is_extended_connect() {
+                check_extra_header(name, value, CONNECTION_SPECIFIC)?;
+            }
             fields.push((name.as_str(), value.clone()));
         }
         Ok(fields)
     }
+}
+
+/// The fields only an HTTP/1.1 upgrade has (RFC 6455 §4.2.1 items 3, 4, 5 and 6); returns the
+/// span of the key.
+fn check_upgrade_fields(headers: &Headers) -> Result<Range<usize>, HandshakeError> {
+    // RFC 6455 §4.2.1: "An |Upgrade| header field containing the value "websocket", treated
+    // as an ASCII case-insensitive value."
+    if !headers.contains_token("Upgrade", "websocket") {
+        return Err(HandshakeError::NotWebSocketUpgrade);
+    }
+    // RFC 6455 §4.2.1: "A |Connection| header field that includes the token "Upgrade",
+    // treated as an ASCII case-insensitive value."
+    if !headers.contains_token("Connection", "upgrade") {
+        return Err(HandshakeError::MissingConnectionUpgrade);
+    }
+    // Checked before the key so that a client speaking an older draft (hixie-76 sends
+    // Sec-WebSocket-Key1/2 and no Sec-WebSocket-Key) learns which version to speak.
+    // RFC 6455 §4.2.1: "A |Sec-WebSocket-Version| header field, with a value of 13."
+    if !is_version_13(headers) {
+        return Err(HandshakeError::UnsupportedVersion);
+    }
+    // RFC 6455 §4.2.1: "A |Sec-WebSocket-Key| header field with a base64-encoded (see
+    // Section 4 of [RFC4648]) value that, when decoded, is 16 bytes in length."
+    let key = single(headers, "Sec-WebSocket-Key")?.ok_or(HandshakeError::MissingKey)?;
+    if !is_valid_key(headers.bytes(&key)) {
+        return Err(HandshakeError::InvalidKey);
+    }
+    Ok(key)
+}
+
+/// The fields of an extended CONNECT (RFC 8441 §5) that differ from an upgrade's: no
+/// connection-specific field, and the version, refused without the 426 that would need one.
+fn check_extended_connect_fields(headers: &Headers) -> Result<(), HandshakeError> {
+    if let Some(name) = CONNECTION_SPECIFIC
+        .iter()
+        .find(|name| headers.contains(name))
+    {
+        return Err(HandshakeError::ConnectionSpecificHeader { name });
+    }
+    // RFC 8441 §5 keeps RFC 6455's Sec-WebSocket-Version ("sec-websocket-version = 13" in its
+    // example); a 426 would need an Upgrade header, which HTTP/2 forbids.
+    if !is_version_13(headers) {
+        return Err(HandshakeError::Http2UnsupportedVersion);
+    }
+    // `Sec-WebSocket-Key` is ignored: RFC 8441 §5: "Implementations using this extended CONNECT
+    // to bootstrap WebSockets do not do the processing of the Sec-WebSocket-Key and
+    // Sec-WebSocket-Accept header fields of [RFC6455] as that functionality has been superseded
+    // by the :protocol pseudo-header field."
+    Ok(())
+}
+
+/// Whether `Sec-WebSocket-Version` appears once, with the value 13.
+fn is_version_13(headers: &Headers) -> bool {
+    let mut versions = headers.get_all("Sec-WebSocket-Version");
+    versions.next().is_some_and(|v| v == VERSION.as_bytes()) && versions.next().is_none()
 }
 
 /// Headers the 101 response writes itself.

@@ -17,10 +17,10 @@ export function env(name) {
 }
 
 /**
- * Launches headless Chromium with a fresh profile (deleted on close). Returns the context; its
- * `close()` also removes the profile.
+ * Launches headless Chromium with a fresh profile (deleted on close), with `args` added to the
+ * command line. Returns the context; its `close()` also removes the profile.
  */
-export async function launch() {
+export async function launch({ args = [] } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rfc6455-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -28,6 +28,7 @@ export async function launch() {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...args,
     ],
     viewport: { width: 900, height: 600 },
   });
