@@ -177,13 +177,14 @@ impl Index {
             self.counters.publish(0);
             return Published::default();
         };
+        let message = Arc::new(message.clone());
         let mut refused = Vec::new();
         let mut to_flush = Vec::new();
         let mut delivered = 0;
         {
             let members = room.lock();
             for (_, member) in members.by_id.values() {
-                match member.push(message) {
+                match member.push(&message) {
                     Ok(flush) => {
                         delivered += 1;
                         if flush {

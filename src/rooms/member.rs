@@ -101,7 +101,7 @@ impl Member {
     /// [`Rooms::publish`](super::Rooms::publish): false if it was refused, the member then being evicted if its queue
     /// was full.
     pub fn send(&self, message: &PreparedMessage) -> bool {
-        match self.shared.push(message) {
+        match self.shared.push(&Arc::new(message.clone())) {
             Ok(flush) => {
                 if flush {
                     self.index.flush_later(vec![Arc::clone(&self.shared)]);
@@ -160,7 +160,7 @@ impl<S> DirectWrite for WebSocketWriter<S>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    fn try_send(&self, messages: &mut dyn Iterator<Item = PreparedMessage>) -> TrySend {
+    fn try_send(&self, messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>) -> TrySend {
         self.try_send_prepared(messages)
     }
 }

@@ -188,7 +188,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     #[cfg(feature = "rooms")]
     pub(crate) fn queue_prepared(
         &self,
-        messages: impl IntoIterator<Item = PreparedMessage>,
+        messages: impl IntoIterator<Item = Arc<PreparedMessage>>,
     ) -> Result<(), Error> {
         self.with(|inner| {
             for message in messages {
@@ -216,7 +216,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     #[cfg(feature = "rooms")]
     pub(crate) fn try_send_prepared(
         &self,
-        messages: &mut dyn Iterator<Item = PreparedMessage>,
+        messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>,
     ) -> TrySend {
         let mut inner = match self.shared.inner.try_lock() {
             Ok(inner) => inner,
@@ -321,7 +321,7 @@ mod tests {
      {
         // The peer's pipe holds 64 bytes; one frame is 42.
         let (_reader, mut writer, mut peer) = server_writer(64);
-        let message = PreparedMessage::binary(&[7u8; 40]);
+        let message = Arc::new(PreparedMessage::binary(&[7u8; 40]));
 
         let mut first = std::iter::once(message.clone());
         assert_eq!(writer.try_send_prepared(&mut first), TrySend::Written);
