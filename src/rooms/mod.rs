@@ -34,7 +34,8 @@
 //!
 //! No lock is held across an `.await`; publishing locks only the room published to, so a
 //! publish to a room of 10,000 members does not hold up publishing to, joining or leaving other
-//! rooms.
+//! rooms. A member's queue is locked while the flushing pass writes it to the socket (one
+//! non-blocking `write`), so a publish reaching that member meanwhile waits for that write.
 //!
 //! # Example
 //!
