@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rooms = rooms.clone();
         tokio::spawn(async move {
             let (mut reader, writer) = WebSocket::accept(stream).await?.into_split();
-            // The writer becomes a member: a task of its own writes what its rooms publish.
+            // The writer becomes a member: what its rooms publish is written to it.
             let member = rooms.attach(writer, "guest");
             member.join("lobby");
             loop {

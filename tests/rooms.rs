@@ -362,3 +362,119 @@ async fn with_a_backplane_messages_go_through_it_and_outages_are_delivered_local
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_member_whose_socket_fills_gets_everything_in_order_once_it_reads_and_after() {
+    // 200 × 64 KiB is more than the loopback socket buffers hold: the direct writes block
+    // part-way and the member's writer task takes over, then hands the member back.
+    const SIZE: usize = 64 * 1024;
+    let rooms = Rooms::with_queue_capacity(1000);
+    let mut ann = client(&rooms, "ann").await;
+    ann.member.join("red");
+    let payload = |i: u32| {
+        let mut data = vec![i as u8; SIZE];
+        data[..4].copy_from_slice(&i.to_be_bytes());
+        data
+    };
+    for i in 0..200 {
+        let published = rooms.publish("red", &PreparedMessage::binary(&payload(i)));
+        assert_eq!(published.delivered, 1, "message {i}");
+        // Let the flushing pass and the writer run between publishes.
+        tokio::task::yield_now().await;
+    }
+    for i in 0..200 {
+        let message = ann.ws.recv().await.unwrap();
+        assert_eq!(message.as_payload(), &payload(i)[..], "message {i}");
+    }
+    // Drained: what comes next is written directly again, still in order.
+    for i in 0..10 {
+        rooms.publish("red", &PreparedMessage::text(&format!("after {i}")));
+    }
+    for i in 0..10 {
+        assert_eq!(next_text(&mut ann.ws).await, format!("after {i}"));
+    }
+    assert!(!ann.member.is_evicted());
+}
+
+#[tokio::test]
+async fn a_burst_published_before_yielding_reaches_each_of_300_members_in_order() {
+    // More members than the writes a task may poll before it must yield (128): the flushing
+    // pass writes every one of them.
+    burst_to_300_members().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_several_threads_a_burst_reaches_each_of_300_members_in_order() {
+    // Over 256 members, the pass is split into tasks that may run at once.
+    burst_to_300_members().await;
+}
+
+async fn burst_to_300_members() {
+    let rooms = Rooms::new();
+    let mut clients = Vec::new();
+    for i in 0..300 {
+        let client = client(&rooms, &format!("m{i}")).await;
+        client.member.join("red");
+        clients.push(client);
+    }
+    for i in 0..20 {
+        let published = rooms.publish("red", &PreparedMessage::text(&format!("{i}")));
+        assert_eq!(published.delivered, 300);
+    }
+    for client in &mut clients {
+        for i in 0..20 {
+            assert_eq!(next_text(&mut client.ws).await, format!("{i}"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn publishers_on_several_threads_give_every_member_the_same_order() {
+    const EACH: usize = 300;
+    // Room for the whole burst: the members read only once it is published.
+    let rooms = Rooms::with_queue_capacity(3 * EACH);
+    let mut clients = Vec::new();
+    for i in 0..4 {
+        let client = client(&rooms, &format!("m{i}")).await;
+        client.member.join("red");
+        clients.push(client);
+    }
+    let publishers: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|name| {
+            let rooms = rooms.clone();
+            tokio::spawn(async move {
+                for i in 0..EACH {
+                    rooms.publish("red", &PreparedMessage::text(&format!("{name}{i}")));
+                    if i % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for publisher in publishers {
+        publisher.await.unwrap();
+    }
+    let mut orders = Vec::new();
+    for client in &mut clients {
+        let mut got = Vec::new();
+        for _ in 0..3 * EACH {
+            got.push(next_text(&mut client.ws).await);
+        }
+        for name in ["a", "b", "c"] {
+            let mine: Vec<&String> = got.iter().filter(|m| m.starts_with(name)).collect();
+            let expected: Vec<String> = (0..EACH).map(|i| format!("{name}{i}")).collect();
+            assert_eq!(
+                mine,
+                expected.iter().collect::<Vec<_>>(),
+                "{name}'s messages in order"
+            );
+        }
+        orders.push(got);
+    }
+    assert!(
+        orders.windows(2).all(|pair| pair[0] == pair[1]),
+        "every member got the room's messages in the same order"
+    );
+}

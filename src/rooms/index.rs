@@ -1,8 +1,10 @@
 //! The map of rooms and the operations on it: joining, leaving, evicting, publishing.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use tokio::sync::Notify;
 
 use super::backplane::{Backplane, LocalRooms};
 use super::entry::{MemberId, MemberShared, Presence, Refused};
@@ -20,6 +22,83 @@ pub(crate) struct Index {
     pub(crate) capacity: usize,
     pub(crate) counters: Counters,
     pub(crate) backplane: OnceLock<Box<dyn Backplane>>,
+    dirty: Arc<Dirty>,
+}
+
+/// The members with messages queued since the last flushing pass, and the task that writes
+/// them: woken by the first publish of a batch, it runs once the publishing task yields, so
+/// that everything published meanwhile goes to each member's socket in one write.
+#[derive(Debug, Default)]
+struct Dirty {
+    members: Mutex<Vec<Arc<MemberShared>>>,
+    wake: Notify,
+    /// The flushing task is running.
+    running: AtomicBool,
+    /// The registry is gone: the task ends.
+    closed: AtomicBool,
+}
+
+impl Dirty {
+    fn members(&self) -> MutexGuard<'_, Vec<Arc<MemberShared>>> {
+        // Each update is one push, append or swap: a panic cannot leave it torn.
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Clears `Dirty::running` when the flushing task ends, so that the next member attached (on
+/// a runtime that is still running) starts another.
+struct Running(Arc<Dirty>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Release);
+    }
+}
+
+/// On a multi-thread runtime, a pass over more members than this is split into tasks of this
+/// many members each, so that the writes spread over the worker threads.
+const PASS_SHARE: usize = 256;
+
+/// The flushing task: each time it is woken, writes every member in the list in one pass.
+async fn flush_loop(running: Running) {
+    let dirty = &running.0;
+    let spread = tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread;
+    let mut batch = Vec::new();
+    loop {
+        dirty.wake.notified().await;
+        if dirty.closed.load(Ordering::Acquire) {
+            return;
+        }
+        std::mem::swap(&mut *dirty.members(), &mut batch);
+        if spread && batch.len() > PASS_SHARE {
+            // Each member is in one share; a member in two passes at once (this one and the
+            // next) is written by one at a time, under its outbox's lock, in order.
+            while batch.len() > PASS_SHARE {
+                let share = batch.split_off(batch.len() - PASS_SHARE);
+                tokio::spawn(async move { pass(share).await });
+            }
+        }
+        pass_in_place(&mut batch).await;
+    }
+}
+
+async fn pass(mut members: Vec<Arc<MemberShared>>) {
+    pass_in_place(&mut members).await;
+}
+
+/// Writes each of `members` directly (see `MemberShared::flush`), leaving the vector empty.
+async fn pass_in_place(members: &mut Vec<Arc<MemberShared>>) {
+    // Every direct write polls a socket, and tokio allows a task 128 such polls before it must
+    // yield: past that, each write would find its socket `Pending` and hand a member that could
+    // have been written now to its writer task (waking it, and the member's reader, for
+    // nothing). The pass is bounded by the members it holds, and ends.
+    tokio::task::coop::unconstrained(async {
+        for member in members.drain(..) {
+            member.flush();
+        }
+    })
+    .await;
 }
 
 impl Index {
@@ -30,6 +109,30 @@ impl Index {
             capacity: capacity.max(1),
             counters: Counters::default(),
             backplane: OnceLock::new(),
+            dirty: Arc::default(),
+        }
+    }
+
+    /// Spawns the flushing task unless it runs (so this must be called within a tokio
+    /// runtime, as attaching a member is).
+    pub(crate) fn start_flushing(&self) {
+        if !self.dirty.running.swap(true, Ordering::AcqRel) {
+            tokio::spawn(flush_loop(Running(Arc::clone(&self.dirty))));
+        }
+    }
+
+    /// Adds members with newly queued messages to the next flushing pass, waking the task if
+    /// they are the first since the last one.
+    pub(crate) fn flush_later(&self, mut members: Vec<Arc<MemberShared>>) {
+        if members.is_empty() {
+            return;
+        }
+        let mut list = self.dirty.members();
+        let first = list.is_empty();
+        list.append(&mut members);
+        drop(list);
+        if first {
+            self.dirty.wake.notify_one();
         }
     }
 
@@ -74,17 +177,25 @@ impl Index {
             self.counters.publish(0);
             return Published::default();
         };
+        let message = Arc::new(message.clone());
         let mut refused = Vec::new();
+        let mut to_flush = Vec::new();
         let mut delivered = 0;
         {
             let members = room.lock();
             for (_, member) in members.by_id.values() {
-                match member.push(message) {
-                    Ok(()) => delivered += 1,
+                match member.push(&message) {
+                    Ok(flush) => {
+                        delivered += 1;
+                        if flush {
+                            to_flush.push(Arc::clone(member));
+                        }
+                    }
                     Err(why) => refused.push((Arc::clone(member), why)),
                 }
             }
         }
+        self.flush_later(to_flush);
         self.counters.publish(delivered);
         let mut evicted = 0;
         for (member, why) in refused {
@@ -229,6 +340,13 @@ impl Index {
         {
             rooms.remove(name);
         }
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        self.dirty.closed.store(true, Ordering::Release);
+        self.dirty.wake.notify_one();
     }
 }
 

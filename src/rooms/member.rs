@@ -1,16 +1,20 @@
 //! A member: one connection's writer, fed by a bounded queue, and the rooms it is in.
+//!
+//! What is published to a member is written straight to its socket by the registry's flushing
+//! pass (see `Index::flush_later`); its writer task, woken only when that would block, drains
+//! the queue while the socket is slow and hands it back once the queue is empty.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
-use super::entry::{MemberId, MemberShared, Outbound, Refused};
+use super::entry::{Direct, DirectWrite, MemberId, MemberShared, Outbound, Outbox, Refused};
 use super::index::Index;
 use crate::close::CloseCode;
 use crate::prepared::PreparedMessage;
-use crate::tokio::WebSocketWriter;
+use crate::tokio::{TrySend, WebSocketWriter};
 
 /// The close code sent to a member evicted for falling behind: 1008, policy violation (the
 /// policy being that a member reads as fast as its rooms talk).
@@ -43,13 +47,16 @@ impl Member {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (queue, outbox) = mpsc::channel(index.capacity);
+        let outbox = Arc::new(Outbox::new(index.capacity));
         let (evicted, on_evicted) = watch::channel(false);
-        tokio::spawn(write_loop(writer, outbox, on_evicted));
+        let direct = Direct(Box::new(writer.handle()));
+        index.start_flushing();
+        tokio::spawn(write_loop(writer, Arc::clone(&outbox), on_evicted));
         let shared = Arc::new(MemberShared {
             id,
             name: Mutex::new(name),
-            queue,
+            outbox,
+            direct,
             evicted,
             rooms: Mutex::default(),
         });
@@ -94,8 +101,13 @@ impl Member {
     /// [`Rooms::publish`](super::Rooms::publish): false if it was refused, the member then being evicted if its queue
     /// was full.
     pub fn send(&self, message: &PreparedMessage) -> bool {
-        match self.shared.push(message) {
-            Ok(()) => true,
+        match self.shared.push(&Arc::new(message.clone())) {
+            Ok(flush) => {
+                if flush {
+                    self.index.flush_later(vec![Arc::clone(&self.shared)]);
+                }
+                true
+            }
             Err(Refused::Full) => {
                 self.index.evict(&self.shared);
                 false
@@ -113,7 +125,8 @@ impl Member {
             .shared
             .push_outbound(Outbound::Close(code, reason.to_owned()))
         {
-            Ok(()) => true,
+            // A Close goes to the writer task directly, never to the flushing pass.
+            Ok(_) => true,
             Err(Refused::Full) => {
                 self.index.evict(&self.shared);
                 false
@@ -143,66 +156,120 @@ impl Drop for Member {
     }
 }
 
-/// Writes what is queued for a member, everything already waiting in one `write`, until the
-/// member is dropped (then for at most [`CLOSE_TIMEOUT`] more), the connection fails, a Close is
-/// written, or the member is evicted.
+impl<S> DirectWrite for WebSocketWriter<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    fn try_send(&self, messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>) -> TrySend {
+        self.try_send_prepared(messages)
+    }
+}
+
+/// Marks the outbox gone when the writer task ends, however it ends: nothing more is queued.
+struct Gone(Arc<Outbox>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        self.0.lock().gone = true;
+    }
+}
+
+/// Writes what the flushing pass handed over, until the member is dropped (then what is still
+/// queued, for at most [`CLOSE_TIMEOUT`] more), the connection fails, a Close is written, or the
+/// member is evicted.
 async fn write_loop<S>(
     mut writer: WebSocketWriter<S>,
-    mut outbox: mpsc::Receiver<Outbound>,
+    outbox: Arc<Outbox>,
     mut evicted: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let was_evicted = {
-        let pump = pump(&mut writer, &mut outbox);
+    let _gone = Gone(Arc::clone(&outbox));
+    let ended = {
+        let pump = pump(&mut writer, &outbox);
         tokio::pin!(pump);
         tokio::select! {
             biased;
             evicted_now = async { evicted.wait_for(|evicted| *evicted).await.is_ok() } => {
-                if !evicted_now {
-                    // The member was dropped: finish what was queued, unless the peer stopped
-                    // reading.
-                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, pump).await;
-                }
-                evicted_now
+                Some(evicted_now)
             }
-            () = &mut pump => false,
+            () = &mut pump => None,
         }
     };
-    if was_evicted {
-        // The Close frame goes after what the writer had already taken from the queue, so the
-        // member learns why it was dropped from a peer that reads at all; one that does not
-        // read must not hold the task forever.
-        let close = writer.close(EVICTED_CODE, EVICTED_REASON);
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+    match ended {
+        Some(true) => {
+            // Evicted: the queue was dropped and the connection taken from the flushing pass.
+            // The Close frame goes after what was already handed to the connection, so the
+            // member learns why it was dropped from a peer that reads at all; one that does not
+            // read must not hold the task forever.
+            let close = writer.close(EVICTED_CODE, EVICTED_REASON);
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+        }
+        Some(false) => {
+            // The member was dropped: finish what was queued, unless the peer stopped reading.
+            outbox.lock().writer_owns = true;
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain(&mut writer, &outbox)).await;
+        }
+        None => {}
     }
 }
 
-/// Writes the queue until it ends, a Close is written or the connection fails. Everything
-/// already waiting is handed to the connection under one lock and written in one `write`.
-async fn pump<S>(writer: &mut WebSocketWriter<S>, outbox: &mut mpsc::Receiver<Outbound>)
+/// Waits to be handed the connection, drains the queue, hands it back; until a Close is
+/// written or the connection fails.
+async fn pump<S>(writer: &mut WebSocketWriter<S>, outbox: &Outbox)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        outbox.wake.notified().await;
+        if !drain(writer, outbox).await {
+            return;
+        }
+    }
+}
+
+/// While this task owns the connection: writes what the connection holds, then everything
+/// queued meanwhile (in one `write`), until the queue is empty, when the connection goes back
+/// to the flushing pass (true). False once a Close is written or the connection failed.
+async fn drain<S>(writer: &mut WebSocketWriter<S>, outbox: &Outbox) -> bool
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut batch = Vec::new();
-    while outbox.recv_many(&mut batch, usize::MAX).await > 0 {
-        let close = match batch.iter().position(|o| matches!(o, Outbound::Close(..))) {
-            Some(at) => batch.drain(at..).next(),
-            None => None,
-        };
-        let messages = batch.drain(..).filter_map(|outbound| match outbound {
-            Outbound::Message(message) => Some(message),
-            Outbound::Close(..) => None,
-        });
-        if writer.queue_prepared(messages).is_err() {
-            return;
-        }
-        if let Some(Outbound::Close(code, reason)) = close {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.close(code, &reason)).await;
-            return;
+    loop {
+        // A wake-up left over from an earlier hand-over finds the flushing pass the owner.
+        if !outbox.lock().writer_owns {
+            return true;
         }
         if writer.flush().await.is_err() {
-            return;
+            return false;
+        }
+        let close = {
+            let mut state = outbox.lock();
+            if state.queue.is_empty() {
+                state.writer_owns = false;
+                return true;
+            }
+            let mut close = None;
+            while let Some(outbound) = state.queue.pop_front() {
+                match outbound {
+                    Outbound::Message(message) => batch.push(message),
+                    Outbound::Close(code, reason) => {
+                        close = Some((code, reason));
+                        state.queue.clear();
+                        break;
+                    }
+                }
+            }
+            close
+        };
+        // Still the owner: nobody else hands messages to the connection in between.
+        if writer.queue_prepared(batch.drain(..)).is_err() {
+            return false;
+        }
+        if let Some((code, reason)) = close {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.close(code, &reason)).await;
+            return false;
         }
     }
 }

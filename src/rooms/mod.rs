@@ -1,10 +1,20 @@
 //! Rooms: publish a message to everyone in a room, encoded once (feature `rooms`).
 //!
 //! A [`Rooms`] registry holds named rooms of [`Member`]s. [`Rooms::attach`] turns the writing
-//! half of a split [`WebSocket`](crate::tokio::WebSocket) into a member: a task of its own
-//! writes what the member's bounded queue holds, batching whatever has piled up into one
-//! `write`. [`Rooms::publish`] appends one shared [`PreparedMessage`](crate::PreparedMessage) to the queue of every
-//! member of the room; nothing is encoded or copied per member. Under permessage-deflate the
+//! half of a split [`WebSocket`](crate::tokio::WebSocket) into a member with a bounded queue.
+//! [`Rooms::publish`] appends one shared [`PreparedMessage`](crate::PreparedMessage) to the queue of every
+//! member of the room; nothing is encoded or copied per member.
+//!
+//! # Writing: one pass, a task only for a socket that would block
+//!
+//! The first publish after a pass wakes the registry's flushing task, which runs once the
+//! publishing task yields: everything published meanwhile is then written in one pass, each
+//! member's queued messages to its socket directly, in one `write` per member. Only a member
+//! whose socket would block (or whose connection another task holds at that moment) is handed
+//! to its own writer task, which waits for the socket, writes whatever has piled up meanwhile,
+//! and hands the member back to the pass once its queue is empty. No task is woken per member
+//! per message. On a multi-thread runtime, a pass over more than 256 members is split into
+//! tasks of 256, so that the writes spread over the worker threads. Under permessage-deflate the
 //! message is compressed once for all the members that negotiated the same no-context-takeover
 //! parameters (see [compressed once for many](crate::prepared#compressed-once-for-many)).
 //!
@@ -24,7 +34,8 @@
 //!
 //! No lock is held across an `.await`; publishing locks only the room published to, so a
 //! publish to a room of 10,000 members does not hold up publishing to, joining or leaving other
-//! rooms.
+//! rooms. A member's queue is locked while the flushing pass writes it to the socket (one
+//! non-blocking `write`), so a publish reaching that member meanwhile waits for that write.
 //!
 //! # Example
 //!

@@ -62,7 +62,8 @@ impl Rooms {
     }
 
     /// Makes the writing half of a connection a member, in no room yet, and spawns the task
-    /// that writes to it (so this must be called within a tokio runtime). `name` is what
+    /// that writes to it while its socket would block (and, for the first member, the
+    /// registry's flushing task; so this must be called within a tokio runtime). `name` is what
     /// [`presence`](Self::presence) reports.
     pub fn attach<S>(&self, writer: WebSocketWriter<S>, name: &str) -> Member
     where

@@ -52,6 +52,8 @@ use crate::io_error::Error;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
 use driver::Inner;
+#[cfg(feature = "rooms")]
+pub(crate) use split::TrySend;
 pub use split::{WebSocketReader, WebSocketWriter};
 
 pub use crate::config::CORK_LIMIT;

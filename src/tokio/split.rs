@@ -188,7 +188,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     #[cfg(feature = "rooms")]
     pub(crate) fn queue_prepared(
         &self,
-        messages: impl IntoIterator<Item = PreparedMessage>,
+        messages: impl IntoIterator<Item = Arc<PreparedMessage>>,
     ) -> Result<(), Error> {
         self.with(|inner| {
             for message in messages {
@@ -196,6 +196,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
             }
             Ok(())
         })
+    }
+
+    /// Another handle on the same writing half, for a task that writes to the connection only
+    /// when nobody else holds it (see [`try_send_prepared`](Self::try_send_prepared)).
+    #[cfg(feature = "rooms")]
+    pub(crate) fn handle(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Hands `messages` to the connection and writes what it has queued, without waiting: not
+    /// for the connection's lock (if the reader or another writer holds it, nothing is taken
+    /// from `messages` and the answer is [`TrySend::Busy`]), nor for the socket (what it does
+    /// not take now stays queued in the connection, [`TrySend::Pending`], for the next
+    /// [`flush`](Self::flush)). A socket that becomes writable wakes whichever half is waiting
+    /// on it, as any write of this half does.
+    #[cfg(feature = "rooms")]
+    pub(crate) fn try_send_prepared(
+        &self,
+        messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>,
+    ) -> TrySend {
+        let mut inner = match self.shared.inner.try_lock() {
+            Ok(inner) => inner,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return TrySend::Busy,
+        };
+        for message in messages {
+            if inner.conn.send_prepared(&message).is_err() {
+                return TrySend::Failed;
+            }
+        }
+        // Not this task's waker: the writable socket wakes both halves' registered wakers.
+        let waker = Waker::from(Arc::clone(&self.shared.wakers));
+        match inner.poll_write_out(&mut Context::from_waker(&waker)) {
+            Poll::Ready(Ok(())) => TrySend::Written,
+            Poll::Ready(Err(_)) => TrySend::Failed,
+            Poll::Pending => TrySend::Pending,
+        }
     }
 
     /// Starts the closing handshake and writes the Close frame; the reader sees the end.
@@ -223,6 +262,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     }
 }
 
+/// What [`WebSocketWriter::try_send_prepared`] did.
+#[cfg(feature = "rooms")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TrySend {
+    /// Everything is written to the socket.
+    Written,
+    /// Queued in the connection; the socket took part of it or none: a `flush` writes the rest.
+    Pending,
+    /// Another task holds the connection: nothing was taken.
+    Busy,
+    /// The connection refused a message (it is closing) or the socket failed.
+    Failed,
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
     type Error = Error;
 
@@ -240,5 +293,68 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll(cx, Inner::poll_close)
+    }
+}
+
+#[cfg(all(test, feature = "rooms"))]
+mod tests {
+    use tokio::io::{AsyncReadExt, DuplexStream};
+
+    use super::*;
+    use crate::{Config, Connection, Role};
+
+    fn server_writer(
+        buffer: usize,
+    ) -> (
+        WebSocketReader<DuplexStream>,
+        WebSocketWriter<DuplexStream>,
+        DuplexStream,
+    ) {
+        let (ours, theirs) = tokio::io::duplex(buffer);
+        let conn = Connection::new(Role::Server, Config::default());
+        let (reader, writer) = WebSocket::from_connection(ours, conn).into_split();
+        (reader, writer, theirs)
+    }
+
+    #[tokio::test]
+    async fn try_send_prepared_writes_at_once_leaves_the_rest_to_flush_and_takes_nothing_while_busy()
+     {
+        // The peer's pipe holds 64 bytes; one frame is 42.
+        let (_reader, mut writer, mut peer) = server_writer(64);
+        let message = Arc::new(PreparedMessage::binary(&[7u8; 40]));
+
+        let mut first = std::iter::once(message.clone());
+        assert_eq!(writer.try_send_prepared(&mut first), TrySend::Written);
+
+        // The reader half holds the connection: nothing is taken from the iterator.
+        {
+            let _held = writer.shared.inner.lock().unwrap();
+            let mut second = std::iter::once(message.clone());
+            assert_eq!(writer.try_send_prepared(&mut second), TrySend::Busy);
+            assert!(second.next().is_some(), "the message is left to the caller");
+        }
+
+        // 22 bytes of room: the frame is queued, part of it written, the rest left to `flush`.
+        let mut second = std::iter::once(message.clone());
+        assert_eq!(writer.try_send_prepared(&mut second), TrySend::Pending);
+        assert!(second.next().is_none(), "the connection took it");
+        let read = async {
+            let mut bytes = vec![0u8; 84];
+            peer.read_exact(&mut bytes).await.unwrap();
+            bytes
+        };
+        let (flushed, bytes) = tokio::join!(writer.flush(), read);
+        flushed.unwrap();
+        let frame = [&[0x82, 40][..], &[7u8; 40]].concat();
+        assert_eq!(
+            bytes,
+            [frame.clone(), frame].concat(),
+            "both frames, whole and in order"
+        );
+
+        // A closing connection refuses more.
+        writer.close(CloseCode::NORMAL, "").await.unwrap();
+        let mut third = std::iter::once(message);
+        assert_eq!(writer.try_send_prepared(&mut third), TrySend::Failed);
     }
 }

@@ -19,11 +19,17 @@
 //! number is one more than the previous one it got (the first may be any: a member of a room
 //! behind Redis starts receiving once its server is subscribed). A gap, a repeat or a malformed
 //! frame ends the run with an error and exit status 1. After the warm-up W, deliveries during
-//! D seconds are counted and their latencies (send to parse) collected in 1% buckets. Output:
+//! D seconds are counted and their latencies (send to parse) collected in 1% buckets. With
+//! `--server-pid` (repeatable: the figures of several processes are added up), the server's CPU
+//! time (utime + stime from `/proc/PID/stat`, all its threads) over the same window is divided by
+//! the deliveries counted: where the load tool, not the
+//! server, sets the pace, this is the figure that ranks servers. Output:
 //!
 //! ```text
-//! RESULT deliveries_per_s=… p50_us=… p99_us=… published=… errors=…
+//! RESULT deliveries_per_s=… p50_us=… p99_us=… server_us_per_delivery=… published=… errors=…
 //! ```
+//!
+//! (`server_us_per_delivery=NA` without `--server-pid`.)
 //!
 //! One thread: a tokio `current_thread` runtime, one task per connection.
 
@@ -38,14 +44,16 @@ use tokio::sync::watch;
 
 const USAGE: &str = "\
 usage: fanout_load [--url ws://HOST:PORT/]... [-n MEMBERS] [-s SIZE] [-d SECONDS] [--warmup W]
-                   [--window M]
+                   [--window M] [--server-pid PID]
 
   --url      a server (repeat for members spread over several; default ws://127.0.0.1:9001/)
   -n         member connections (default 100)
   -s         payload bytes per message, at least 16 (default 64)
   -d         measured window in seconds (default 3)
   --warmup   seconds of load before the window (default 1)
-  --window   messages the publisher may be ahead of the slowest member (default 64)";
+  --window   messages the publisher may be ahead of the slowest member (default 64)
+  --server-pid  a server process whose CPU time to report per delivery (repeat to add up
+             several: the processes behind Redis, and redis-server)";
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -61,6 +69,7 @@ struct Options {
     seconds: f64,
     warmup: f64,
     window: i64,
+    server_pids: Vec<u32>,
 }
 
 struct Shared {
@@ -121,12 +130,24 @@ async fn run(options: Options) -> Result<(), String> {
     let publisher = tokio::spawn(publish(stream, Arc::clone(&shared), options.window, stop));
 
     tokio::time::sleep(Duration::from_secs_f64(options.warmup)).await;
+    let server_cpu = || -> Result<Option<f64>, String> {
+        if options.server_pids.is_empty() {
+            return Ok(None);
+        }
+        let mut total = 0.0;
+        for pid in &options.server_pids {
+            total += rfc6455_bench_peers::cpu_seconds(&pid.to_string())?;
+        }
+        Ok(Some(total))
+    };
+    let cpu_before = server_cpu()?;
     shared.measuring.store(true, Ordering::SeqCst);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(options.seconds)).await;
     shared.measuring.store(false, Ordering::SeqCst);
     let elapsed = started.elapsed().as_secs_f64();
     let delivered = shared.delivered.load(Ordering::SeqCst);
+    let cpu_after = server_cpu()?;
     stop_tx.send_replace(true);
 
     let mut histogram = vec![0u64; BUCKETS];
@@ -141,15 +162,22 @@ async fn run(options: Options) -> Result<(), String> {
         return Err("nothing was delivered during the measured window".into());
     }
     let rate = delivered as f64 / elapsed;
+    let server_us = cpu_before
+        .zip(cpu_after)
+        .map_or("NA".to_owned(), |(before, after)| {
+            format!("{:.3}", (after - before) * 1e6 / delivered as f64)
+        });
     println!(
-        "{} members, {} B: {rate:.0} deliveries/s, latency p50 {:.0} µs, p99 {:.0} µs",
+        "{} members, {} B: {rate:.0} deliveries/s, latency p50 {:.0} µs, p99 {:.0} µs, \
+         server {server_us} µs CPU/delivery",
         options.members,
         options.size,
         percentile(&histogram, 0.50),
         percentile(&histogram, 0.99)
     );
     println!(
-        "RESULT deliveries_per_s={rate:.0} p50_us={:.0} p99_us={:.0} published={} errors=0",
+        "RESULT deliveries_per_s={rate:.0} p50_us={:.0} p99_us={:.0} \
+         server_us_per_delivery={server_us} published={} errors=0",
         percentile(&histogram, 0.50),
         percentile(&histogram, 0.99),
         shared.published.load(Ordering::SeqCst)
@@ -378,6 +406,7 @@ fn parse_args() -> Result<Options, String> {
         seconds: 3.0,
         warmup: 1.0,
         window: 64,
+        server_pids: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -392,6 +421,10 @@ fn parse_args() -> Result<Options, String> {
             }
             "--window" => {
                 options.window = value()?.parse().map_err(|_| "--window: not a number")?
+            }
+            "--server-pid" => {
+                let pid = value()?.parse().map_err(|_| "--server-pid: not a number")?;
+                options.server_pids.push(pid);
             }
             "-h" | "--help" => return Err("help".into()),
             other => return Err(format!("unknown option {other:?}")),

@@ -1,9 +1,11 @@
-//! Fan-out calibration server: no WebSocket library. The same shape as `fanout_rooms` (one room,
-//! every binary message from any connection sent to every connection, a writer task and a
-//! bounded queue of 1024 frames per member, a member whose queue is full dropped) with the
-//! least work that shape allows: the handshake and client frames read by hand, the server frame
-//! built once and shared (`Bytes`), each writer copying whatever frames are waiting into one
-//! buffer and writing it in one call.
+//! Fan-out calibration server: no WebSocket library. One room, every binary message from any
+//! connection sent to every connection, each frame encoded once, and delivered in one pass:
+//! when a read brings the publisher's frames, they are encoded into one buffer, then for every
+//! member that buffer is written to its socket directly (`try_write`). Only a member whose
+//! socket would block (or took part of it) keeps the rest in a pending buffer of its own, which
+//! its writer task drains once the socket is writable; until it has, later frames are appended
+//! to that buffer, so every member gets the frames in order. A member whose pending bytes would
+//! pass those of [`QUEUE`] frames is dropped.
 //!
 //! ```text
 //! cargo run --release --bin fanout_raw -- 127.0.0.1:9001
@@ -16,12 +18,34 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
-type Room = Arc<Mutex<Vec<(u64, mpsc::Sender<Bytes>)>>>;
+/// A member may fall behind by this many frames (of the size being published) before it is
+/// dropped, as the other fan-out servers' queues allow.
+const QUEUE: usize = 1024;
+
+struct Member {
+    id: u64,
+    socket: Arc<OwnedWriteHalf>,
+    pending: Arc<Mutex<Pending>>,
+    /// Wakes the member's writer task when its socket would block.
+    blocked: Arc<Notify>,
+}
+
+/// What a member's socket has not taken yet.
+#[derive(Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    /// The writer task owns the socket until it has drained `bytes`: the publisher only appends.
+    draining: bool,
+    /// The socket failed: drop the member.
+    failed: bool,
+}
+
+type Room = Arc<Mutex<Vec<Member>>>;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> io::Result<()> {
@@ -37,15 +61,32 @@ async fn main() -> io::Result<()> {
 async fn serve(mut stream: TcpStream, room: Room, id: u64) -> io::Result<()> {
     let mut input = BytesMut::from(&rfc6455_bench_peers::accept(&mut stream).await?[..]);
     let (mut reader, writer) = stream.into_split();
-    let (tx, rx) = mpsc::channel(1024);
-    room.lock().unwrap().push((id, tx));
-    let task = tokio::spawn(write_loop(writer, rx));
+    let member = Member {
+        id,
+        socket: Arc::new(writer),
+        pending: Arc::default(),
+        blocked: Arc::default(),
+    };
+    let task = tokio::spawn(write_loop(
+        Arc::clone(&member.socket),
+        Arc::clone(&member.pending),
+        Arc::clone(&member.blocked),
+    ));
+    room.lock().unwrap().push(member);
+    let mut batch = Vec::new();
     let result = async {
         loop {
+            batch.clear();
+            let mut largest = 0;
             while let Some(frame) = next_frame(&mut input)? {
+                largest = largest.max(frame.len());
+                batch.extend_from_slice(&frame);
+            }
+            if !batch.is_empty() {
+                let limit = QUEUE * largest;
                 room.lock()
                     .unwrap()
-                    .retain(|(_, member)| member.try_send(frame.clone()).is_ok());
+                    .retain(|member| deliver(member, &batch, limit));
             }
             input.reserve(64 * 1024);
             if reader.read_buf(&mut input).await? == 0 {
@@ -54,9 +95,36 @@ async fn serve(mut stream: TcpStream, room: Room, id: u64) -> io::Result<()> {
         }
     }
     .await;
-    room.lock().unwrap().retain(|(member, _)| *member != id);
+    room.lock().unwrap().retain(|member| member.id != id);
     task.abort();
     result
+}
+
+/// Writes `frames` to `member`'s socket, or appends them to what it has pending; false if the
+/// member is to be dropped (its socket failed, or it fell `limit` bytes behind).
+fn deliver(member: &Member, frames: &[u8], limit: usize) -> bool {
+    let mut pending = member.pending.lock().unwrap();
+    if pending.failed {
+        return false;
+    }
+    if pending.draining {
+        if pending.bytes.len() + frames.len() > limit {
+            return false;
+        }
+        pending.bytes.extend_from_slice(frames);
+        return true;
+    }
+    let written = match member.socket.try_write(frames) {
+        Ok(n) => n,
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
+    };
+    if written < frames.len() {
+        pending.bytes.extend_from_slice(&frames[written..]);
+        pending.draining = true;
+        member.blocked.notify_one();
+    }
+    true
 }
 
 /// The next whole client frame in `input`, unmasked, as the server frame to send.
@@ -103,15 +171,35 @@ fn next_frame(input: &mut BytesMut) -> io::Result<Option<Bytes>> {
     Ok(Some(out.freeze()))
 }
 
-async fn write_loop(mut writer: OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) -> io::Result<()> {
-    let mut out = Vec::new();
-    while let Some(frame) = rx.recv().await {
-        out.extend_from_slice(&frame);
-        while let Ok(frame) = rx.try_recv() {
-            out.extend_from_slice(&frame);
+/// Drains a member's pending bytes whenever its socket would block, then hands the socket back
+/// to the publishing pass.
+async fn write_loop(
+    socket: Arc<OwnedWriteHalf>,
+    pending: Arc<Mutex<Pending>>,
+    blocked: Arc<Notify>,
+) {
+    loop {
+        blocked.notified().await;
+        loop {
+            if socket.writable().await.is_err() {
+                pending.lock().unwrap().failed = true;
+                return;
+            }
+            let mut guard = pending.lock().unwrap();
+            match socket.try_write(&guard.bytes) {
+                Ok(n) => {
+                    guard.bytes.drain(..n);
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => {
+                    guard.failed = true;
+                    return;
+                }
+            }
+            if guard.bytes.is_empty() {
+                guard.draining = false;
+                break;
+            }
         }
-        writer.write_all(&out).await?;
-        out.clear();
     }
-    Ok(())
 }

@@ -226,41 +226,15 @@ struct Snapshot {
 impl Snapshot {
     fn take(server_pid: Option<u32>) -> Result<Self, String> {
         let server_cpu = server_pid
-            .map(|pid| cpu_seconds(&pid.to_string()))
+            .map(|pid| rfc6455_bench_peers::cpu_seconds(&pid.to_string()))
             .transpose()?;
         Ok(Self {
             at: Instant::now(),
             messages: MESSAGES.load(Ordering::Relaxed),
             server_cpu,
-            load_cpu: cpu_seconds("self")?,
+            load_cpu: rfc6455_bench_peers::cpu_seconds("self")?,
         })
     }
-}
-
-/// User plus system CPU time of a process (all its threads), in seconds.
-fn cpu_seconds(pid: &str) -> Result<f64, String> {
-    let path = format!("/proc/{pid}/stat");
-    let stat = std::fs::read_to_string(&path).map_err(|error| format!("{path}: {error}"))?;
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    // Then field 3 is at index 0, and utime and stime (fields 14 and 15) at 11 and 12.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let field = |index: usize| {
-        fields
-            .get(index)
-            .and_then(|value| value.parse::<u64>().ok())
-            .ok_or_else(|| format!("{path}: unexpected format"))
-    };
-    let ticks = field(11)? + field(12)?;
-    // SAFETY: sysconf has no preconditions; it only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if per_second <= 0 {
-        return Err("sysconf(_SC_CLK_TCK) failed".into());
-    }
-    Ok(ticks as f64 / per_second as f64)
 }
 
 /// Connects and performs the opening handshake; returns the stream and any bytes that came
