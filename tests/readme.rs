@@ -163,3 +163,29 @@ fn the_crate_docs_have_the_readmes_install_and_features_tables() {
         );
     }
 }
+
+/// Every relative link of the README and the migration guide names a file of the repository.
+#[test]
+fn every_relative_link_points_to_a_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (name, markdown, dir) in [
+        ("README.md", README, ""),
+        ("docs/migrating.md", MIGRATING, "docs"),
+    ] {
+        let mut rest = markdown;
+        while let Some(start) = rest.find("](") {
+            rest = &rest[start + 2..];
+            let end = rest.find(')').expect("every link is closed");
+            let target = &rest[..end];
+            rest = &rest[end..];
+            let path = target.split('#').next().unwrap_or_default();
+            if path.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            assert!(
+                root.join(dir).join(path).exists(),
+                "{name} links to {target}, which does not exist"
+            );
+        }
+    }
+}
