@@ -229,18 +229,7 @@ impl ClientHandshake {
         if response.version() != http::Version::HTTP_2 {
             return Err(ClientHandshakeError::UnsupportedHttpVersion);
         }
-        let mut head = Vec::with_capacity(256);
-        head.extend_from_slice(b"HTTP/1.1 ");
-        head.extend_from_slice(response.status().as_str().as_bytes());
-        // The reason phrase is ignored by the validation; any will do.
-        head.extend_from_slice(b" -\r\n");
-        write_fields(&mut head, response.headers());
-        if head.len() > self.max_header_bytes() {
-            return Err(ClientHandshakeError::HeadTooLarge {
-                limit: self.max_header_bytes(),
-            });
-        }
-        self.validate_as(Bytes::from(head), Bootstrap::ExtendedConnect)
+        self.validate_as(self.response_head(response)?, Bootstrap::ExtendedConnect)
     }
 }
 

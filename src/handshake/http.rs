@@ -112,6 +112,15 @@ impl ClientHandshake {
             http::Version::HTTP_11 => {}
             _ => return Err(ClientHandshakeError::UnsupportedHttpVersion),
         }
+        self.validate(self.response_head(response)?)
+    }
+
+    /// A response parsed by the `http` crate (either version) as the HTTP/1.1 head the
+    /// validation reads, within the limit on the head.
+    pub(super) fn response_head<B>(
+        &self,
+        response: &http::Response<B>,
+    ) -> Result<Bytes, ClientHandshakeError> {
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(b"HTTP/1.1 ");
         head.extend_from_slice(response.status().as_str().as_bytes());
@@ -123,7 +132,7 @@ impl ClientHandshake {
                 limit: self.max_header_bytes(),
             });
         }
-        self.validate(Bytes::from(head))
+        Ok(Bytes::from(head))
     }
 }
 
