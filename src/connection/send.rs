@@ -90,6 +90,28 @@ impl Connection {
         Ok(())
     }
 
+    /// Whether `messages`, sent now, would go out as their prepared frames unchanged (the server
+    /// role, none of them compressed), so that frames encoded once for many connections can be
+    /// written as they are; an error if no whole message may be sent now.
+    #[cfg(feature = "rooms")]
+    pub(crate) fn sends_prepared_frames_unchanged(
+        &self,
+        messages: &[std::sync::Arc<PreparedMessage>],
+    ) -> Result<bool, SendError> {
+        self.check_whole_message()?;
+        Ok(self.role == Role::Server
+            && messages
+                .iter()
+                .all(|message| !self.wants_compression(message.payload().len())))
+    }
+
+    /// Queues bytes that are whole frames already, after everything queued (see
+    /// [`sends_prepared_frames_unchanged`](Self::sends_prepared_frames_unchanged)).
+    #[cfg(feature = "rooms")]
+    pub(crate) fn queue_encoded_frames(&mut self, frames: Bytes) {
+        self.send.push_shared(frames);
+    }
+
     /// Queues a prepared message compressed: its shared compressed frame when this side has no
     /// context takeover, else compressed by this connection.
     #[cfg(feature = "deflate")]

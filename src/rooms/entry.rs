@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bytes::Bytes;
 use tokio::sync::{Notify, watch};
 
 use crate::prepared::PreparedMessage;
@@ -47,7 +48,7 @@ pub(crate) struct MemberShared {
 /// split connection, whatever its stream).
 pub(crate) trait DirectWrite: Send + Sync {
     /// See `WebSocketWriter::try_send_prepared`.
-    fn try_send(&self, messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>) -> TrySend;
+    fn try_send(&self, messages: &[Arc<PreparedMessage>], joined: &dyn Fn() -> Bytes) -> TrySend;
 }
 
 /// A member's connection, for the flushing pass.
@@ -60,13 +61,28 @@ impl fmt::Debug for Direct {
 }
 
 /// What a member's writer is given to write.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Outbound {
     /// One allocation per publish, shared by every member's queue: one reference count to
     /// update per member, where a `PreparedMessage` clone updates two.
     Message(Arc<PreparedMessage>),
     /// The closing handshake, after which the writer stops.
     Close(crate::close::CloseCode, String),
+}
+
+/// `messages`' prepared frames one after another: what a server writes for them, uncompressed.
+pub(crate) fn joined_frames(messages: &[Arc<PreparedMessage>]) -> Bytes {
+    match messages {
+        [one] => one.shared_frame(),
+        _ => {
+            let len = messages.iter().map(|message| message.frame().len()).sum();
+            let mut joined = Vec::with_capacity(len);
+            for message in messages {
+                joined.extend_from_slice(message.frame());
+            }
+            Bytes::from(joined)
+        }
+    }
 }
 
 /// Why a message could not be queued for a member.
@@ -80,12 +96,14 @@ pub(crate) enum Refused {
 
 /// What waits to be written to a member, and who writes it.
 ///
-/// Two writers take turns, never both at once: the registry's flushing pass, which writes every
-/// member with something queued in one pass, straight to its socket, and the member's writer
+/// Two writers take turns, never both at once: the registry's flushing pass, which writes what
+/// was published since the last pass straight to each member's socket, and the member's writer
 /// task, which owns the connection from the moment a direct write would block (or a Close is
-/// queued, or the member is evicted or dropped) until it has drained the queue. Whoever owns it
-/// takes messages from the queue and hands them to the connection without releasing the
-/// ownership in between, so messages reach the connection in the order they were queued.
+/// queued, or the member is evicted or dropped) until it has drained the queue. While the pass
+/// owns the connection the queue is empty; while the task owns it, the pass only appends to the
+/// queue. Either takes messages from the queue and hands them to the connection without
+/// releasing the ownership in between, so messages reach the connection in the order the pass
+/// delivered them.
 #[derive(Debug)]
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
@@ -97,11 +115,9 @@ pub(crate) struct Outbox {
 #[derive(Debug, Default)]
 pub(crate) struct OutboxState {
     pub(crate) queue: VecDeque<Outbound>,
-    /// The writer task owns the connection: the flushing pass leaves the member alone, and
-    /// what is published is only queued; the task hands it back once the queue is empty.
+    /// The writer task owns the connection: the flushing pass leaves the socket alone and only
+    /// queues; the task hands it back once the queue is empty.
     pub(crate) writer_owns: bool,
-    /// The member is in the registry's list of members to flush.
-    dirty: bool,
     /// The writer task has stopped, or the member was evicted: nothing more is queued.
     pub(crate) gone: bool,
 }
@@ -120,31 +136,6 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `outbound`; `Ok(true)` if the member must be added to the list of members to
-    /// flush (it was not in it, and its writer task does not own the connection).
-    fn push(&self, outbound: Outbound) -> Result<bool, Refused> {
-        let mut state = self.lock();
-        if state.gone {
-            return Err(Refused::Gone);
-        }
-        if state.queue.len() >= self.capacity {
-            return Err(Refused::Full);
-        }
-        let close = matches!(outbound, Outbound::Close(..));
-        state.queue.push_back(outbound);
-        if state.writer_owns {
-            return Ok(false);
-        }
-        if close {
-            // The closing handshake waits for the socket: the writer task's job.
-            state.writer_owns = true;
-            drop(state);
-            self.wake.notify_one();
-            return Ok(false);
-        }
-        Ok(!std::mem::replace(&mut state.dirty, true))
-    }
-
     /// Hands the connection to the writer task and wakes it (the state being locked by the
     /// caller, as `state`).
     fn hand_over(&self, mut state: MutexGuard<'_, OutboxState>) {
@@ -155,39 +146,84 @@ impl Outbox {
 }
 
 impl MemberShared {
-    /// Queues `message`; `Ok(true)` if the member must be added to the list to flush.
-    pub(crate) fn push(&self, message: &Arc<PreparedMessage>) -> Result<bool, Refused> {
-        self.outbox.push(Outbound::Message(Arc::clone(message)))
-    }
-
-    pub(crate) fn push_outbound(&self, outbound: Outbound) -> Result<bool, Refused> {
-        self.outbox.push(outbound)
-    }
-
-    /// The flushing pass: writes what is queued straight to the socket, unless the writer task
-    /// owns the connection. Whatever the socket does not take at once, or a connection another
-    /// task holds right now, is handed to the writer task.
-    pub(crate) fn flush(&self) {
-        let mut state = self.outbox.lock();
-        state.dirty = false;
-        if state.writer_owns || state.gone || state.queue.is_empty() {
-            return;
+    /// The flushing pass: hands `messages` to the member: straight to its socket if the pass
+    /// owns the connection (whatever the socket does not take at once stays queued in the
+    /// connection, and the writer task is woken to finish it), else after what the writer task
+    /// has queued. A connection another task holds at this moment is handed to the writer task
+    /// with the messages queued.
+    ///
+    /// `joined` gives the messages' frames one after another, encoded once for all members.
+    pub(crate) fn deliver(
+        &self,
+        messages: &[Arc<PreparedMessage>],
+        joined: &dyn Fn() -> Bytes,
+    ) -> Result<(), Refused> {
+        let state = self.outbox.lock();
+        if state.gone {
+            return Err(Refused::Gone);
         }
-        let queue = &mut state.queue;
-        // Taken from the queue only as the connection accepts them (none if it is busy).
-        let mut messages = std::iter::from_fn(|| {
-            if !matches!(queue.front(), Some(Outbound::Message(_))) {
-                return None;
+        if !state.writer_owns {
+            match self.direct.0.try_send(messages, joined) {
+                TrySend::Written => return Ok(()),
+                // The connection took them all; the task writes the rest, or meets the failure
+                // and stops.
+                TrySend::Pending | TrySend::Failed => {
+                    self.outbox.hand_over(state);
+                    return Ok(());
+                }
+                TrySend::Busy => {}
             }
-            match queue.pop_front() {
-                Some(Outbound::Message(message)) => Some(message),
-                _ => None,
+        }
+        self.queue(
+            state,
+            messages
+                .iter()
+                .map(|message| Outbound::Message(Arc::clone(message))),
+            messages.len(),
+        )
+    }
+
+    /// The flushing pass: queues `outbound` for the writer task (a Close always goes there: it
+    /// waits for the socket) or, a message, delivers it as [`deliver`](Self::deliver) does.
+    pub(crate) fn deliver_outbound(&self, outbound: Outbound) -> Result<(), Refused> {
+        match outbound {
+            Outbound::Message(message) => {
+                let frame = message.shared_frame();
+                self.deliver(std::slice::from_ref(&message), &|| frame.clone())
             }
-        });
-        let sent = self.direct.0.try_send(&mut messages);
-        if sent != TrySend::Written || !state.queue.is_empty() {
+            close @ Outbound::Close(..) => {
+                let state = self.outbox.lock();
+                if state.gone {
+                    return Err(Refused::Gone);
+                }
+                self.queue(state, std::iter::once(close), 1)
+            }
+        }
+    }
+
+    /// Appends `count` items to the queue and makes sure the writer task owns the connection;
+    /// refused if that would pass the queue's capacity.
+    fn queue(
+        &self,
+        mut state: MutexGuard<'_, OutboxState>,
+        outbound: impl Iterator<Item = Outbound>,
+        count: usize,
+    ) -> Result<(), Refused> {
+        if state.queue.len() + count > self.outbox.capacity {
+            return Err(Refused::Full);
+        }
+        state.queue.extend(outbound);
+        if state.writer_owns {
+            Ok(())
+        } else {
             self.outbox.hand_over(state);
+            Ok(())
         }
+    }
+
+    /// Whether nothing more can be sent to this member: evicted, or its writer stopped.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.outbox.lock().gone
     }
 
     /// Marks the member evicted, dropping what is queued for it (and refusing what comes) and

@@ -2,19 +2,21 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use tokio::sync::Notify;
 
 use super::backplane::{Backplane, LocalRooms};
-use super::entry::{MemberId, MemberShared, Presence, Refused};
+use bytes::Bytes;
+
+use super::entry::{MemberId, MemberShared, Outbound, Presence, Refused, joined_frames};
 use super::published::{Published, Relay};
 use super::room::Room;
 use super::stats::Counters;
 use crate::prepared::PreparedMessage;
 
 /// Every room by name. The map's lock is held only to find, add or remove a room; a room's own
-/// lock only to read or change its members. The two are never held together.
+/// lock only to read or change its members, or to publish. The two are never held together.
 #[derive(Debug)]
 pub(crate) struct Index {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
@@ -25,23 +27,53 @@ pub(crate) struct Index {
     dirty: Arc<Dirty>,
 }
 
-/// The members with messages queued since the last flushing pass, and the task that writes
-/// them: woken by the first publish of a batch, it runs once the publishing task yields, so
-/// that everything published meanwhile goes to each member's socket in one write.
+/// What was published since the last flushing pass, in the order it was published, and the
+/// task that writes it: woken by the first publish after a pass, it runs once the publishing
+/// task yields, so that everything published meanwhile goes to each member's socket in one
+/// write. Publishing touches no member: it appends the message to the last batch if that is
+/// the same room's with the same members, else starts a batch; the pass then goes through the
+/// members once per batch.
 #[derive(Debug, Default)]
 struct Dirty {
-    members: Mutex<Vec<Arc<MemberShared>>>,
+    pending: Mutex<Pending>,
     wake: Notify,
+    /// A pass is under way (in the flushing task, or in a publish that found too much pending):
+    /// another waits for it to end, so that a member is written by one pass at a time, in order.
+    passing: AtomicBool,
     /// The flushing task is running.
     running: AtomicBool,
     /// The registry is gone: the task ends.
     closed: AtomicBool,
 }
 
+#[derive(Debug, Default)]
+struct Pending {
+    batches: Vec<Batch>,
+    /// Messages in `batches`.
+    messages: usize,
+}
+
+/// Messages for the same members, in the order they were published.
+#[derive(Debug)]
+enum Batch {
+    /// Published to a room while its membership stayed the same (`generation`).
+    Room {
+        room: Arc<Room>,
+        generation: u64,
+        members: Arc<[Arc<MemberShared>]>,
+        messages: Vec<Arc<PreparedMessage>>,
+        /// The messages' frames one after another, made by the first member that writes them
+        /// as they are: encoded once for the whole room.
+        joined: OnceLock<Bytes>,
+    },
+    /// Sent to one member ([`Member::send`](super::Member::send), `close`).
+    One(Arc<MemberShared>, Outbound),
+}
+
 impl Dirty {
-    fn members(&self) -> MutexGuard<'_, Vec<Arc<MemberShared>>> {
-        // Each update is one push, append or swap: a panic cannot leave it torn.
-        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        // Each update is one push or swap: a panic cannot leave it torn.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -55,51 +87,39 @@ impl Drop for Running {
     }
 }
 
-/// On a multi-thread runtime, a pass over more members than this is split into tasks of this
-/// many members each, so that the writes spread over the worker threads.
+/// On a multi-thread runtime, a pass with more deliveries than this is split into tasks of
+/// about this many each, so that the writes spread over the worker threads.
 const PASS_SHARE: usize = 256;
 
-/// The flushing task: each time it is woken, writes every member in the list in one pass.
-async fn flush_loop(running: Running) {
+/// The flushing task: each time it is woken, writes what is pending in one pass.
+async fn flush_loop(running: Running, index: Weak<Index>) {
     let dirty = &running.0;
     let spread = tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread;
-    let mut batch = Vec::new();
     loop {
         dirty.wake.notified().await;
         if dirty.closed.load(Ordering::Acquire) {
             return;
         }
-        std::mem::swap(&mut *dirty.members(), &mut batch);
-        if spread && batch.len() > PASS_SHARE {
-            // Each member is in one share; a member in two passes at once (this one and the
-            // next) is written by one at a time, under its outbox's lock, in order.
-            while batch.len() > PASS_SHARE {
-                let share = batch.split_off(batch.len() - PASS_SHARE);
-                tokio::spawn(async move { pass(share).await });
-            }
+        let Some(index) = index.upgrade() else {
+            return;
+        };
+        if dirty.passing.swap(true, Ordering::Acquire) {
+            // A publish is passing now; it wakes this task again if more is pending after it.
+            continue;
         }
-        pass_in_place(&mut batch).await;
+        let Pending { batches, .. } = std::mem::take(&mut *dirty.pending());
+        // Every direct write polls a socket, and tokio allows a task 128 such polls before it
+        // must yield: past that, each write would find its socket `Pending` and hand a member
+        // that could have been written now to its writer task (waking it, and the member's
+        // reader, for nothing). The pass is bounded by what it holds, and ends.
+        tokio::task::coop::unconstrained(index.pass(batches, spread)).await;
+        index.end_pass();
     }
 }
 
-async fn pass(mut members: Vec<Arc<MemberShared>>) {
-    pass_in_place(&mut members).await;
-}
-
-/// Writes each of `members` directly (see `MemberShared::flush`), leaving the vector empty.
-async fn pass_in_place(members: &mut Vec<Arc<MemberShared>>) {
-    // Every direct write polls a socket, and tokio allows a task 128 such polls before it must
-    // yield: past that, each write would find its socket `Pending` and hand a member that could
-    // have been written now to its writer task (waking it, and the member's reader, for
-    // nothing). The pass is bounded by the members it holds, and ends.
-    tokio::task::coop::unconstrained(async {
-        for member in members.drain(..) {
-            member.flush();
-        }
-    })
-    .await;
-}
+/// A member's share of a pass on a multi-thread runtime: its deliveries, in order.
+type Share = Vec<(Arc<MemberShared>, usize)>;
 
 impl Index {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -115,25 +135,148 @@ impl Index {
 
     /// Spawns the flushing task unless it runs (so this must be called within a tokio
     /// runtime, as attaching a member is).
-    pub(crate) fn start_flushing(&self) {
-        if !self.dirty.running.swap(true, Ordering::AcqRel) {
-            tokio::spawn(flush_loop(Running(Arc::clone(&self.dirty))));
+    pub(crate) fn start_flushing(this: &Arc<Self>) {
+        if !this.dirty.running.swap(true, Ordering::AcqRel) {
+            tokio::spawn(flush_loop(
+                Running(Arc::clone(&this.dirty)),
+                Arc::downgrade(this),
+            ));
         }
     }
 
-    /// Adds members with newly queued messages to the next flushing pass, waking the task if
-    /// they are the first since the last one.
-    pub(crate) fn flush_later(&self, mut members: Vec<Arc<MemberShared>>) {
-        if members.is_empty() {
-            return;
+    /// Adds `batch` (of `messages` messages) to what the next pass writes, waking the flushing
+    /// task if it is the first since the last pass. Called with the room's lock held, if any,
+    /// so that publishes to one room are pending in the order of that lock.
+    fn add_pending(&self, pending: &mut Pending, messages: usize) -> After {
+        pending.messages += messages;
+        if pending.messages >= self.capacity {
+            After::Pass
+        } else if pending.batches.len() == 1 && pending.messages == messages {
+            After::Wake
+        } else {
+            After::Nothing
         }
-        let mut list = self.dirty.members();
-        let first = list.is_empty();
-        list.append(&mut members);
-        drop(list);
-        if first {
+    }
+
+    fn after(&self, after: After) {
+        match after {
+            After::Nothing => {}
+            After::Wake => self.dirty.wake.notify_one(),
+            // As much pending as a member may have queued: pass now rather than let it grow
+            // while the publishing task does not yield. If a pass is under way already, its end
+            // wakes the flushing task.
+            After::Pass => {
+                if !self.dirty.passing.swap(true, Ordering::Acquire) {
+                    let Pending { batches, .. } = std::mem::take(&mut *self.dirty.pending());
+                    self.pass_now(batches);
+                    self.end_pass();
+                } else {
+                    self.dirty.wake.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Ends a pass: lets the next one start, and wakes the flushing task for what was
+    /// published meanwhile.
+    fn end_pass(&self) {
+        self.dirty.passing.store(false, Ordering::Release);
+        if !self.dirty.pending().batches.is_empty() {
             self.dirty.wake.notify_one();
         }
+    }
+
+    /// Writes `batches`, spread over tasks on a multi-thread runtime when there are many
+    /// deliveries, else in place.
+    async fn pass(self: &Arc<Self>, batches: Vec<Batch>, spread: bool) {
+        let deliveries: usize = batches.iter().map(Batch::len).sum();
+        if !spread || deliveries <= PASS_SHARE {
+            self.pass_now(batches);
+            return;
+        }
+        // A member is in one share only, and a share delivers in order: each member still gets
+        // its messages in the order they were published.
+        let shares_count = deliveries.div_ceil(PASS_SHARE);
+        let mut shares: Vec<Share> = (0..shares_count).map(|_| Vec::new()).collect();
+        for (i, batch) in batches.iter().enumerate() {
+            for member in batch.members() {
+                let share = usize::try_from(member.id.0 % shares_count as u64).unwrap_or(0);
+                shares[share].push((Arc::clone(member), i));
+            }
+        }
+        let batches = Arc::new(batches);
+        let mut tasks = Vec::with_capacity(shares_count);
+        for share in shares.into_iter().filter(|share| !share.is_empty()) {
+            let (index, batches) = (Arc::clone(self), Arc::clone(&batches));
+            tasks.push(tokio::spawn(async move {
+                let mut refused = Vec::new();
+                for (member, i) in share {
+                    if let Err(why) = batches[i].deliver_to(&member) {
+                        refused.push((member, why));
+                    }
+                }
+                index.refused(refused);
+            }));
+        }
+        for task in tasks {
+            // A share that panicked has lost its members' messages; the others are written.
+            let _ = task.await;
+        }
+    }
+
+    /// Writes `batches` in this thread.
+    fn pass_now(&self, batches: Vec<Batch>) {
+        let mut refused = Vec::new();
+        for batch in batches {
+            match batch {
+                Batch::Room {
+                    members,
+                    messages,
+                    joined,
+                    ..
+                } => {
+                    let joined = || joined.get_or_init(|| joined_frames(&messages)).clone();
+                    for member in members.iter() {
+                        if let Err(why) = member.deliver(&messages, &joined) {
+                            refused.push((Arc::clone(member), why));
+                        }
+                    }
+                }
+                Batch::One(member, outbound) => {
+                    if let Err(why) = member.deliver_outbound(outbound) {
+                        refused.push((member, why));
+                    }
+                }
+            }
+        }
+        self.refused(refused);
+    }
+
+    /// Members a pass could not deliver to: evicted if their queue was full, else (their
+    /// connection gone) out of their rooms.
+    fn refused(&self, refused: Vec<(Arc<MemberShared>, Refused)>) {
+        for (member, why) in refused {
+            match why {
+                Refused::Full => {
+                    self.evict(&member);
+                }
+                // Its connection is gone: the task reading it drops the member soon; until then
+                // it need not be offered more.
+                Refused::Gone => self.leave_all(&member),
+            }
+        }
+    }
+
+    /// Queues `outbound` for `member` alone, after what is pending for it.
+    pub(crate) fn send_to(&self, member: &Arc<MemberShared>, outbound: Outbound) {
+        let after = {
+            let mut pending = self.dirty.pending();
+            pending
+                .batches
+                .push(Batch::One(Arc::clone(member), outbound));
+            self.add_pending(&mut pending, 1)
+        };
+        self.after(after);
     }
 
     pub(crate) fn next_id(&self) -> MemberId {
@@ -177,43 +320,46 @@ impl Index {
             self.counters.publish(0);
             return Published::default();
         };
-        let message = Arc::new(message.clone());
-        let mut refused = Vec::new();
-        let mut to_flush = Vec::new();
-        let mut delivered = 0;
-        {
-            let members = room.lock();
-            for (_, member) in members.by_id.values() {
-                match member.push(&message) {
-                    Ok(flush) => {
-                        delivered += 1;
-                        if flush {
-                            to_flush.push(Arc::clone(member));
-                        }
+        let (delivered, after) = {
+            let mut members = room.lock();
+            let delivered = members.by_id.len();
+            if delivered == 0 {
+                (0, After::Nothing)
+            } else {
+                let message = Arc::new(message.clone());
+                let mut pending = self.dirty.pending();
+                match pending.batches.last_mut() {
+                    Some(Batch::Room {
+                        room: last,
+                        generation,
+                        messages,
+                        ..
+                    }) if Arc::ptr_eq(last, &room) && *generation == members.generation => {
+                        messages.push(message);
                     }
-                    Err(why) => refused.push((Arc::clone(member), why)),
+                    _ => {
+                        // Listing the members (after a join or leave) is done outside the
+                        // registry-wide lock; the room's lock keeps this room's order.
+                        drop(pending);
+                        let batch = Batch::Room {
+                            room: Arc::clone(&room),
+                            generation: members.generation,
+                            members: members.listed(),
+                            messages: vec![message],
+                            joined: OnceLock::new(),
+                        };
+                        pending = self.dirty.pending();
+                        pending.batches.push(batch);
+                    }
                 }
+                (delivered, self.add_pending(&mut pending, 1))
             }
-        }
-        self.flush_later(to_flush);
+        };
         self.counters.publish(delivered);
-        let mut evicted = 0;
-        for (member, why) in refused {
-            match why {
-                Refused::Full => {
-                    if self.evict(&member) {
-                        evicted += 1;
-                    }
-                }
-                // Its connection is gone: the task reading it drops the member soon; until then
-                // it need not be offered more.
-                Refused::Gone => self.leave_all(&member),
-            }
-        }
+        self.after(after);
         Published {
             relay: Relay::Local,
             delivered,
-            evicted,
         }
     }
 
@@ -339,6 +485,46 @@ impl Index {
             .is_some_and(|current| Arc::ptr_eq(current, room))
         {
             rooms.remove(name);
+        }
+    }
+}
+
+/// What a publish does once it has let go of the locks.
+enum After {
+    Nothing,
+    /// Wake the flushing task: this is the first publish since the last pass.
+    Wake,
+    /// Pass now: as much is pending as a member may queue.
+    Pass,
+}
+
+impl Batch {
+    /// Deliveries: members times messages.
+    fn len(&self) -> usize {
+        match self {
+            Batch::Room {
+                members, messages, ..
+            } => members.len() * messages.len(),
+            Batch::One(..) => 1,
+        }
+    }
+
+    fn members(&self) -> &[Arc<MemberShared>] {
+        match self {
+            Batch::Room { members, .. } => members,
+            Batch::One(member, _) => std::slice::from_ref(member),
+        }
+    }
+
+    /// Delivers this batch to `member` (one of its members), the outbound of a `One` cloned.
+    fn deliver_to(&self, member: &MemberShared) -> Result<(), Refused> {
+        match self {
+            Batch::Room {
+                messages, joined, ..
+            } => member.deliver(messages, &|| {
+                joined.get_or_init(|| joined_frames(messages)).clone()
+            }),
+            Batch::One(_, outbound) => member.deliver_outbound(outbound.clone()),
         }
     }
 }

@@ -1,16 +1,17 @@
 //! A member: one connection's writer, fed by a bounded queue, and the rooms it is in.
 //!
 //! What is published to a member is written straight to its socket by the registry's flushing
-//! pass (see `Index::flush_later`); its writer task, woken only when that would block, drains
+//! pass (see `Index::pass`); its writer task, woken only when that would block, drains
 //! the queue while the socket is slow and hands it back once the queue is empty.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use super::entry::{Direct, DirectWrite, MemberId, MemberShared, Outbound, Outbox, Refused};
+use super::entry::{Direct, DirectWrite, MemberId, MemberShared, Outbound, Outbox};
 use super::index::Index;
 use crate::close::CloseCode;
 use crate::prepared::PreparedMessage;
@@ -50,7 +51,7 @@ impl Member {
         let outbox = Arc::new(Outbox::new(index.capacity));
         let (evicted, on_evicted) = watch::channel(false);
         let direct = Direct(Box::new(writer.handle()));
-        index.start_flushing();
+        Index::start_flushing(&index);
         tokio::spawn(write_loop(writer, Arc::clone(&outbox), on_evicted));
         let shared = Arc::new(MemberShared {
             id,
@@ -97,42 +98,31 @@ impl Member {
         self.shared.rooms().iter().cloned().collect()
     }
 
-    /// Queues a message for this member alone (a reply, an error), under the same policy as
-    /// [`Rooms::publish`](super::Rooms::publish): false if it was refused, the member then being evicted if its queue
-    /// was full.
+    /// Queues a message for this member alone (a reply, an error), after what was published
+    /// to its rooms before, under the same policy as [`Rooms::publish`](super::Rooms::publish):
+    /// false if the member was evicted or its writer has stopped. A member whose queue turns out
+    /// full when the message is written is evicted then.
     pub fn send(&self, message: &PreparedMessage) -> bool {
-        match self.shared.push(&Arc::new(message.clone())) {
-            Ok(flush) => {
-                if flush {
-                    self.index.flush_later(vec![Arc::clone(&self.shared)]);
-                }
-                true
-            }
-            Err(Refused::Full) => {
-                self.index.evict(&self.shared);
-                false
-            }
-            Err(Refused::Gone) => false,
+        if self.shared.is_gone() {
+            return false;
         }
+        self.index
+            .send_to(&self.shared, Outbound::Message(Arc::new(message.clone())));
+        true
     }
 
-    /// Queues the closing handshake after what is already queued: the writer sends a Close
-    /// frame with `code` and `reason` and stops. The member stays in its rooms until dropped,
-    /// but nothing more is written. False if the writer has stopped already; a member whose
-    /// queue is full is evicted instead (and closed with [`EVICTED_CODE`]).
+    /// Queues the closing handshake after what is already queued or published to its rooms:
+    /// the writer sends a Close frame with `code` and `reason` and stops. The member stays in
+    /// its rooms until dropped, but nothing more is written. False if the member was evicted
+    /// or its writer has stopped already; a member whose queue turns out full is evicted
+    /// instead (and closed with [`EVICTED_CODE`]).
     pub fn close(&self, code: CloseCode, reason: &str) -> bool {
-        match self
-            .shared
-            .push_outbound(Outbound::Close(code, reason.to_owned()))
-        {
-            // A Close goes to the writer task directly, never to the flushing pass.
-            Ok(_) => true,
-            Err(Refused::Full) => {
-                self.index.evict(&self.shared);
-                false
-            }
-            Err(Refused::Gone) => false,
+        if self.shared.is_gone() {
+            return false;
         }
+        self.index
+            .send_to(&self.shared, Outbound::Close(code, reason.to_owned()));
+        true
     }
 
     /// Whether this member was evicted for falling behind.
@@ -160,8 +150,8 @@ impl<S> DirectWrite for WebSocketWriter<S>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    fn try_send(&self, messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>) -> TrySend {
-        self.try_send_prepared(messages)
+    fn try_send(&self, messages: &[Arc<PreparedMessage>], joined: &dyn Fn() -> Bytes) -> TrySend {
+        self.try_send_prepared(messages, joined)
     }
 }
 

@@ -23,8 +23,9 @@ pub struct Published {
     /// Where the message went.
     pub relay: Relay,
     /// Members of this process the message was queued for by this call (none when
-    /// [`Relay::Relayed`]: they get it when it comes back from the broker).
+    /// [`Relay::Relayed`]: they get it when it comes back from the broker). A member that turns
+    /// out to have fallen behind when the message is written is evicted then (see
+    /// [`RoomStats::evicted`](super::RoomStats::evicted) and
+    /// [`Member::evicted`](super::Member::evicted)).
     pub delivered: usize,
-    /// Members evicted by this call, their queue being full.
-    pub evicted: usize,
 }

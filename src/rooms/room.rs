@@ -15,6 +15,12 @@ pub(crate) struct Members {
     pub(crate) by_id: HashMap<MemberId, (u64, Arc<MemberShared>)>,
     joins: u64,
     pub(crate) closed: bool,
+    /// Counts the changes of membership: messages published under one generation go to the
+    /// same members, so they can share one list of them.
+    pub(crate) generation: u64,
+    /// The members of this generation as one shared list, made by the first publish that needs
+    /// it: publishing with no join or leave in between costs no copy of the members.
+    listed: Option<Arc<[Arc<MemberShared>]>>,
 }
 
 impl Members {
@@ -26,12 +32,31 @@ impl Members {
         self.joins += 1;
         self.by_id
             .insert(member.id, (self.joins, Arc::clone(member)));
+        self.changed();
         true
     }
 
     /// False if the member was not here.
     pub(crate) fn remove(&mut self, id: MemberId) -> bool {
-        self.by_id.remove(&id).is_some()
+        let removed = self.by_id.remove(&id).is_some();
+        if removed {
+            self.changed();
+        }
+        removed
+    }
+
+    fn changed(&mut self) {
+        self.generation += 1;
+        self.listed = None;
+    }
+
+    /// The members now, as a list shared with every publish until the membership changes.
+    pub(crate) fn listed(&mut self) -> Arc<[Arc<MemberShared>]> {
+        let by_id = &self.by_id;
+        Arc::clone(
+            self.listed
+                .get_or_insert_with(|| by_id.values().map(|(_, m)| Arc::clone(m)).collect()),
+        )
     }
 
     /// The members in the order they joined.
@@ -42,7 +67,8 @@ impl Members {
     }
 }
 
-/// A room. Publishing locks only this, never the registry.
+/// A room. Publishing locks only this (and, for a moment, the list of what the next flushing
+/// pass writes), never the registry.
 #[derive(Debug, Default)]
 pub(crate) struct Room {
     members: Mutex<Members>,

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
+#[cfg(feature = "rooms")]
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -208,29 +210,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
     }
 
     /// Hands `messages` to the connection and writes what it has queued, without waiting: not
-    /// for the connection's lock (if the reader or another writer holds it, nothing is taken
-    /// from `messages` and the answer is [`TrySend::Busy`]), nor for the socket (what it does
+    /// for the connection's lock (if the reader or another writer holds it, none of `messages`
+    /// is taken and the answer is [`TrySend::Busy`]), nor for the socket (what it does
     /// not take now stays queued in the connection, [`TrySend::Pending`], for the next
     /// [`flush`](Self::flush)). A socket that becomes writable wakes whichever half is waiting
     /// on it, as any write of this half does.
+    ///
+    /// `joined` gives the messages' prepared frames one after another, encoded once for every
+    /// connection they are sent to: where this connection sends them unchanged and has nothing
+    /// queued, those bytes go to the socket as they are, and only what it does not take is
+    /// queued (by reference).
     #[cfg(feature = "rooms")]
     pub(crate) fn try_send_prepared(
         &self,
-        messages: &mut dyn Iterator<Item = Arc<PreparedMessage>>,
+        messages: &[Arc<PreparedMessage>],
+        joined: &dyn Fn() -> Bytes,
     ) -> TrySend {
         let mut inner = match self.shared.inner.try_lock() {
             Ok(inner) => inner,
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return TrySend::Busy,
         };
-        for message in messages {
-            if inner.conn.send_prepared(&message).is_err() {
-                return TrySend::Failed;
-            }
-        }
         // Not this task's waker: the writable socket wakes both halves' registered wakers.
         let waker = Waker::from(Arc::clone(&self.shared.wakers));
-        match inner.poll_write_out(&mut Context::from_waker(&waker)) {
+        let mut cx = Context::from_waker(&waker);
+        match inner.conn.sends_prepared_frames_unchanged(messages) {
+            Err(_) => return TrySend::Failed,
+            Ok(true) => {
+                let frames = joined();
+                let written = if inner.conn.pending_transmit() == 0 {
+                    match Pin::new(&mut inner.stream).poll_write(&mut cx, &frames) {
+                        Poll::Ready(Ok(n)) => n,
+                        Poll::Ready(Err(_)) => return TrySend::Failed,
+                        Poll::Pending => 0,
+                    }
+                } else {
+                    0
+                };
+                if written < frames.len() {
+                    inner.conn.queue_encoded_frames(frames.slice(written..));
+                }
+            }
+            Ok(false) => {
+                for message in messages {
+                    if inner.conn.send_prepared(message).is_err() {
+                        return TrySend::Failed;
+                    }
+                }
+            }
+        }
+        match inner.poll_write_out(&mut cx) {
             Poll::Ready(Ok(())) => TrySend::Written,
             Poll::Ready(Err(_)) => TrySend::Failed,
             Poll::Pending => TrySend::Pending,
@@ -323,21 +352,27 @@ mod tests {
         let (_reader, mut writer, mut peer) = server_writer(64);
         let message = Arc::new(PreparedMessage::binary(&[7u8; 40]));
 
-        let mut first = std::iter::once(message.clone());
-        assert_eq!(writer.try_send_prepared(&mut first), TrySend::Written);
+        let one = std::slice::from_ref(&message);
+        let joined = || message.shared_frame();
+        assert_eq!(writer.try_send_prepared(one, &joined), TrySend::Written);
 
-        // The reader half holds the connection: nothing is taken from the iterator.
+        // The reader half holds the connection: nothing is taken.
         {
             let _held = writer.shared.inner.lock().unwrap();
-            let mut second = std::iter::once(message.clone());
-            assert_eq!(writer.try_send_prepared(&mut second), TrySend::Busy);
-            assert!(second.next().is_some(), "the message is left to the caller");
+            assert_eq!(writer.try_send_prepared(one, &joined), TrySend::Busy);
         }
+        assert_eq!(
+            writer.shared.inner.lock().unwrap().conn.pending_transmit(),
+            0,
+            "the message is left to the caller"
+        );
 
         // 22 bytes of room: the frame is queued, part of it written, the rest left to `flush`.
-        let mut second = std::iter::once(message.clone());
-        assert_eq!(writer.try_send_prepared(&mut second), TrySend::Pending);
-        assert!(second.next().is_none(), "the connection took it");
+        assert_eq!(writer.try_send_prepared(one, &joined), TrySend::Pending);
+        assert!(
+            writer.shared.inner.lock().unwrap().conn.pending_transmit() > 0,
+            "the connection took it and holds what the socket did not"
+        );
         let read = async {
             let mut bytes = vec![0u8; 84];
             peer.read_exact(&mut bytes).await.unwrap();
@@ -354,7 +389,6 @@ mod tests {
 
         // A closing connection refuses more.
         writer.close(CloseCode::NORMAL, "").await.unwrap();
-        let mut third = std::iter::once(message);
-        assert_eq!(writer.try_send_prepared(&mut third), TrySend::Failed);
+        assert_eq!(writer.try_send_prepared(one, &joined), TrySend::Failed);
     }
 }
