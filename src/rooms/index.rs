@@ -87,8 +87,8 @@ impl Drop for Running {
     }
 }
 
-/// On a multi-thread runtime, a pass with more deliveries than this is split into tasks of
-/// about this many each, so that the writes spread over the worker threads.
+/// On a multi-thread runtime, a pass over more members than this is split into tasks of about
+/// this many each, so that the writes spread over the worker threads.
 const PASS_SHARE: usize = 256;
 
 /// The flushing task: each time it is woken, writes what is pending in one pass.
@@ -189,14 +189,15 @@ impl Index {
     /// Writes `batches`, spread over tasks on a multi-thread runtime when there are many
     /// deliveries, else in place.
     async fn pass(self: &Arc<Self>, batches: Vec<Batch>, spread: bool) {
-        let deliveries: usize = batches.iter().map(Batch::len).sum();
-        if !spread || deliveries <= PASS_SHARE {
+        // Members counted once per batch they are in: one room's pass is split by its size.
+        let members: usize = batches.iter().map(|batch| batch.members().len()).sum();
+        if !spread || members <= PASS_SHARE {
             self.pass_now(batches);
             return;
         }
         // A member is in one share only, and a share delivers in order: each member still gets
         // its messages in the order they were published.
-        let shares_count = deliveries.div_ceil(PASS_SHARE);
+        let shares_count = members.div_ceil(PASS_SHARE);
         let mut shares: Vec<Share> = (0..shares_count).map(|_| Vec::new()).collect();
         for (i, batch) in batches.iter().enumerate() {
             for member in batch.members() {
@@ -208,7 +209,8 @@ impl Index {
         let mut tasks = Vec::with_capacity(shares_count);
         for share in shares.into_iter().filter(|share| !share.is_empty()) {
             let (index, batches) = (Arc::clone(self), Arc::clone(&batches));
-            tasks.push(tokio::spawn(async move {
+            // Unconstrained, as the flushing task's own pass (see `flush_loop`).
+            tasks.push(tokio::spawn(tokio::task::coop::unconstrained(async move {
                 let mut refused = Vec::new();
                 for (member, i) in share {
                     if let Err(why) = batches[i].deliver_to(&member) {
@@ -216,7 +218,7 @@ impl Index {
                     }
                 }
                 index.refused(refused);
-            }));
+            })));
         }
         for task in tasks {
             // A share that panicked has lost its members' messages; the others are written.
@@ -499,16 +501,6 @@ enum After {
 }
 
 impl Batch {
-    /// Deliveries: members times messages.
-    fn len(&self) -> usize {
-        match self {
-            Batch::Room {
-                members, messages, ..
-            } => members.len() * messages.len(),
-            Batch::One(..) => 1,
-        }
-    }
-
     fn members(&self) -> &[Arc<MemberShared>] {
         match self {
             Batch::Room { members, .. } => members,

@@ -18,7 +18,7 @@
 //! hands the member back to the pass once its queue is empty. No task is woken per member per
 //! message. A publisher that does not yield does not pile up messages: the publish that finds
 //! a queue's length ([`Rooms::with_queue_capacity`]) pending makes the pass itself. On a
-//! multi-thread runtime, a pass of more than 256 deliveries is split into tasks of about 256,
+//! multi-thread runtime, a pass over more than 256 members is split into tasks of about 256,
 //! each member in one of them, so that the writes spread over the worker threads. Under
 //! permessage-deflate the message is compressed once for all the members that negotiated the
 //! same no-context-takeover parameters (see
