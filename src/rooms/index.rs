@@ -71,6 +71,11 @@ enum Batch {
 }
 
 impl Dirty {
+    /// Starts a pass, unless one is under way.
+    fn begin_pass(&self) -> Option<Passing<'_>> {
+        (!self.passing.swap(true, Ordering::Acquire)).then_some(Passing(self))
+    }
+
     fn pending(&self) -> MutexGuard<'_, Pending> {
         // Each update is one push or swap: a panic cannot leave it torn.
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
@@ -104,17 +109,29 @@ async fn flush_loop(running: Running, index: Weak<Index>) {
         let Some(index) = index.upgrade() else {
             return;
         };
-        if dirty.passing.swap(true, Ordering::Acquire) {
+        let Some(_passing) = dirty.begin_pass() else {
             // A publish is passing now; it wakes this task again if more is pending after it.
             continue;
-        }
+        };
         let Pending { batches, .. } = std::mem::take(&mut *dirty.pending());
         // Every direct write polls a socket, and tokio allows a task 128 such polls before it
         // must yield: past that, each write would find its socket `Pending` and hand a member
         // that could have been written now to its writer task (waking it, and the member's
         // reader, for nothing). The pass is bounded by what it holds, and ends.
         tokio::task::coop::unconstrained(index.pass(batches, spread)).await;
-        index.end_pass();
+    }
+}
+
+/// Holds `Dirty::passing` for one pass: dropping it, at the end of the pass or in a panic,
+/// lets the next pass start and wakes the flushing task for what was published meanwhile.
+struct Passing<'a>(&'a Dirty);
+
+impl Drop for Passing<'_> {
+    fn drop(&mut self) {
+        self.0.passing.store(false, Ordering::Release);
+        if !self.0.pending().batches.is_empty() {
+            self.0.wake.notify_one();
+        }
     }
 }
 
@@ -144,9 +161,10 @@ impl Index {
         }
     }
 
-    /// Adds `batch` (of `messages` messages) to what the next pass writes, waking the flushing
-    /// task if it is the first since the last pass. Called with the room's lock held, if any,
-    /// so that publishes to one room are pending in the order of that lock.
+    /// Counts `messages` more pending (the caller has just added them, with the room's lock
+    /// held if any, so that publishes to one room are pending in the order of that lock) and
+    /// says what to do once the locks are released: wake the flushing task if these are the
+    /// first since the last pass, or pass at once if a queue's length is pending.
     fn add_pending(&self, pending: &mut Pending, messages: usize) -> After {
         pending.messages += messages;
         if pending.messages >= self.capacity {
@@ -166,10 +184,9 @@ impl Index {
             // while the publishing task does not yield. If a pass is under way already, its end
             // wakes the flushing task.
             After::Pass => {
-                if !self.dirty.passing.swap(true, Ordering::Acquire) {
+                if let Some(_passing) = self.dirty.begin_pass() {
                     let Pending { batches, .. } = std::mem::take(&mut *self.dirty.pending());
                     self.pass_now(batches);
-                    self.end_pass();
                 } else {
                     self.dirty.wake.notify_one();
                 }
@@ -177,17 +194,8 @@ impl Index {
         }
     }
 
-    /// Ends a pass: lets the next one start, and wakes the flushing task for what was
-    /// published meanwhile.
-    fn end_pass(&self) {
-        self.dirty.passing.store(false, Ordering::Release);
-        if !self.dirty.pending().batches.is_empty() {
-            self.dirty.wake.notify_one();
-        }
-    }
-
     /// Writes `batches`, spread over tasks on a multi-thread runtime when there are many
-    /// deliveries, else in place.
+    /// members, else in place.
     async fn pass(self: &Arc<Self>, batches: Vec<Batch>, spread: bool) {
         // Members counted once per batch they are in: one room's pass is split by its size.
         let members: usize = batches.iter().map(|batch| batch.members().len()).sum();
