@@ -213,12 +213,10 @@ impl MemberShared {
             return Err(Refused::Full);
         }
         state.queue.extend(outbound);
-        if state.writer_owns {
-            Ok(())
-        } else {
+        if !state.writer_owns {
             self.outbox.hand_over(state);
-            Ok(())
         }
+        Ok(())
     }
 
     /// Whether nothing more can be sent to this member: evicted, or its writer stopped.

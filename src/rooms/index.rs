@@ -237,25 +237,10 @@ impl Index {
     /// Writes `batches` in this thread.
     fn pass_now(&self, batches: Vec<Batch>) {
         let mut refused = Vec::new();
-        for batch in batches {
-            match batch {
-                Batch::Room {
-                    members,
-                    messages,
-                    joined,
-                    ..
-                } => {
-                    let joined = || joined.get_or_init(|| joined_frames(&messages)).clone();
-                    for member in members.iter() {
-                        if let Err(why) = member.deliver(&messages, &joined) {
-                            refused.push((Arc::clone(member), why));
-                        }
-                    }
-                }
-                Batch::One(member, outbound) => {
-                    if let Err(why) = member.deliver_outbound(outbound) {
-                        refused.push((member, why));
-                    }
+        for batch in &batches {
+            for member in batch.members() {
+                if let Err(why) = batch.deliver_to(member) {
+                    refused.push((Arc::clone(member), why));
                 }
             }
         }
