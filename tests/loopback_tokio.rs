@@ -472,3 +472,77 @@ async fn a_client_that_never_sends_its_fin_is_dropped_after_the_linger() {
     );
     drop(raw);
 }
+
+/// The README's batched loop returns on a protocol error and drops the WebSocket. The echo fed
+/// before the error and the Close that tells the peer why must still reach a peer whose reads
+/// come late (here a 16-byte pipe that only drains once the peer gets round to reading).
+#[tokio::test]
+async fn output_queued_before_a_protocol_error_reaches_a_slow_reader() {
+    use rfc6455::{Connection, Role};
+    use tokio::io::AsyncReadExt;
+
+    let (server_io, mut peer) = tokio::io::duplex(16);
+    let server = tokio::spawn(async move {
+        let conn = Connection::new(Role::Server, Config::default());
+        let mut ws = WebSocket::from_connection(server_io, conn);
+        while let Some(message) = ws.next().await {
+            let message = message?;
+            ws.feed(message).await?;
+        }
+        Ok::<(), Error>(())
+    });
+    let text = "x".repeat(200);
+    // A masked text frame (zero key), then a frame with the reserved opcode 0x3.
+    let mut input = vec![0x81, 0xfe, 0x00, 0xc8, 0, 0, 0, 0];
+    input.extend_from_slice(text.as_bytes());
+    input.extend_from_slice(&[0x83, 0x80, 0, 0, 0, 0]);
+    peer.write_all(&input).await.unwrap();
+    // Read only after the server has had every chance to give up on the writes.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut received = Vec::new();
+    peer.read_to_end(&mut received).await.unwrap();
+
+    let mut expected = vec![0x81, 0x7e, 0x00, 0xc8];
+    expected.extend_from_slice(text.as_bytes());
+    expected.extend_from_slice(&[0x88, 0x02, 0x03, 0xea]); // Close 1002
+    assert_eq!(received, expected);
+    let error = server.await.unwrap().unwrap_err();
+    assert!(
+        matches!(error, Error::Protocol(ProtocolError::ReservedOpcode(3))),
+        "{error:?}"
+    );
+}
+
+/// A peer that breaks the protocol and never reads cannot hold the task: the wait to write what
+/// was queued ends with the linger.
+#[tokio::test(start_paused = true)]
+async fn a_failed_connection_to_a_peer_that_never_reads_ends_with_the_linger() {
+    use rfc6455::{Connection, Role};
+
+    let (server_io, mut peer) = tokio::io::duplex(16);
+    let linger = Duration::from_secs(3);
+    let server = tokio::spawn(async move {
+        let conn = Connection::new(Role::Server, Config::default().close_linger(linger));
+        let mut ws = WebSocket::from_connection(server_io, conn);
+        while let Some(message) = ws.next().await {
+            ws.feed(message?).await?;
+        }
+        Ok::<(), Error>(())
+    });
+    let mut input = vec![0x82, 0xfe, 0x00, 0xc8, 0, 0, 0, 0];
+    input.extend_from_slice(&[7; 200]);
+    input.extend_from_slice(&[0x83, 0x80, 0, 0, 0, 0]);
+    peer.write_all(&input).await.unwrap();
+    let start = tokio::time::Instant::now();
+    let error = server.await.unwrap().unwrap_err();
+    assert!(
+        matches!(error, Error::Protocol(ProtocolError::ReservedOpcode(3))),
+        "{error:?}"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited >= linger && waited < linger + Duration::from_millis(100),
+        "{waited:?}"
+    );
+    drop(peer);
+}

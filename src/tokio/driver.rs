@@ -31,6 +31,9 @@ pub(super) struct Inner<S> {
     /// The waker `sleep` was last polled with: while it is this task's and the sleep ends no
     /// later than the next deadline, the sleep is left as it is (see `poll_timers`).
     pub(super) sleep_waker: Option<Waker>,
+    /// The error that failed the connection, held back while the output queued before it (the
+    /// echoes of earlier messages, the Close that tells the peer why) is still being written.
+    pub(super) failure: Option<Error>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
@@ -58,6 +61,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
+        if let Some(error) = self.failure.take() {
+            return self.poll_fail(cx, error);
+        }
         // The time read after the last read, reused for the timers in the same pass.
         let mut read_time = None;
         loop {
@@ -72,11 +78,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     return Poll::Ready(Some(Ok(message)));
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    // Best effort: the transport may be what failed.
-                    let _ = self.poll_write_out(cx);
-                    return Poll::Ready(Some(Err(error.into())));
-                }
+                Err(error) => return self.poll_fail(cx, error.into()),
             }
             if self.shut_down && self.conn.transport() == Transport::Release {
                 return Poll::Ready(None);
@@ -134,6 +136,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
     /// buffered, the buffer goes back to the thread's pool (or is freed) before the task sleeps,
     /// and the next wake-up (data has arrived) takes one from the pool. Bytes are read where they
     /// will be decoded, so no payload is copied between reading and unmasking.
+    /// Returns the error that ended the connection once the output queued before it is written.
+    ///
+    /// The obvious loop returns on the error and drops the WebSocket: were the error returned
+    /// while a write still waits for the transport (a full socket, an HTTP/2 stream awaiting send
+    /// capacity), the echoes fed before it and the Close that tells the peer why would be lost.
+    /// A peer that does not read cannot hold the task: the wait ends with the linger
+    /// ([`Config::close_linger`](crate::Config::close_linger)), and at once where the connection
+    /// releases the transport (a timer gave up on the peer, or the peer ended the stream). A
+    /// transport that fails to write is the one that failed, so that error is not reported.
+    fn poll_fail(
+        &mut self,
+        cx: &mut Context<'_>,
+        error: Error,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            if self.poll_write_out(cx).is_ready() || self.conn.transport() == Transport::Release {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if !self.poll_timers(cx, None) {
+                self.failure = Some(error);
+                return Poll::Pending;
+            }
+        }
+    }
+
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Room for the rest of a large frame at once: no copies as the buffer grows.
         let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());

@@ -93,12 +93,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 shut_down: false,
                 sleep: None,
                 sleep_waker: None,
+                failure: None,
             },
         }
     }
 
     /// The next message, control frame or Close from the peer; [`Error::Closed`] once the
     /// connection has closed. Cancel-safe.
+    ///
+    /// An error that fails the connection (the peer broke the protocol) is returned once what was
+    /// queued before it, and the Close that tells the peer why, has been written, or the linger
+    /// ([`Config::close_linger`]) has run out: the WebSocket can be dropped on the error.
     pub async fn recv(&mut self) -> Result<Message, Error> {
         poll_fn(|cx| self.inner.poll_next_message(cx))
             .await
