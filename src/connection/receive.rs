@@ -162,6 +162,15 @@ impl Connection {
                     Parse::Incomplete { .. } => return Ok(None),
                 };
                 let frame = self.accept_header(header)?;
+                // The common case, a whole unfragmented message already buffered, in one step.
+                let whole = header_len as u64 + header.payload_len;
+                if header.fin
+                    && !header.rsv1
+                    && matches!(header.opcode, OpCode::Text | OpCode::Binary)
+                    && self.recv.len() as u64 >= whole
+                {
+                    return self.take_whole_message(header, header_len).map(Some);
+                }
                 self.recv.advance(header_len);
                 self.note_consumed(header_len);
                 self.frame = Some(frame);
@@ -196,6 +205,34 @@ impl Connection {
                 return Ok(Some(message));
             }
         }
+    }
+
+    /// Takes a final, uncompressed data frame that is wholly buffered (its header accepted by
+    /// `accept_header`, so no fragmented message is being assembled) as the message it is.
+    fn take_whole_message(
+        &mut self,
+        header: FrameHeader,
+        header_len: usize,
+    ) -> Result<Message, ProtocolError> {
+        let len = header_len + header.payload_len as usize;
+        let mut frame = self.recv.split_to(len);
+        self.note_consumed(len);
+        let payload = &mut frame[header_len..];
+        if let Some(key) = header.mask {
+            apply_mask(payload, key, 0);
+        }
+        if header.opcode == OpCode::Text && std::str::from_utf8(payload).is_err() {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        // Skipping the header on the frozen bytes is a pointer bump; on the buffer it would
+        // also update the buffer's bookkeeping.
+        let mut payload = frame.freeze();
+        payload.advance(header_len);
+        Ok(if header.opcode == OpCode::Text {
+            Message::Text(Utf8Bytes::from_validated(payload))
+        } else {
+            Message::Binary(payload)
+        })
     }
 
     /// Checks a header against the role, extensions, limits and fragmentation state before any of
