@@ -64,7 +64,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         if let Some(error) = self.failure.take() {
             return self.poll_fail(cx, error);
         }
-        // The time read after the last read, reused for the timers in the same pass.
+        // The time read after the last read in this call, reused to arm the timers before the
+        // task waits. Not kept across calls: the application may take its time in between.
         let mut read_time = None;
         loop {
             match self.conn.poll_recv() {
@@ -94,17 +95,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 }
                 Poll::Pending => {}
             }
-            if self.poll_timers(cx, read_time.take()) {
-                continue;
-            }
             let transport = self.conn.transport();
             if let Transport::ShutdownWrite | Transport::Release = transport {
                 if self.conn.pending_transmit() > 0 {
+                    if self.poll_timers(cx, read_time.take()) {
+                        continue;
+                    }
                     return Poll::Pending;
                 }
                 if !self.shut_down {
                     // Half-close (our FIN); ignore errors: the connection is over either way.
-                    let _ = ready!(Pin::new(&mut self.stream).poll_shutdown(cx));
+                    if Pin::new(&mut self.stream).poll_shutdown(cx).is_pending() {
+                        if self.poll_timers(cx, read_time.take()) {
+                            continue;
+                        }
+                        return Poll::Pending;
+                    }
                     self.shut_down = true;
                 }
                 // Then linger: read (and discard) until the peer's FIN or the linger runs out.
@@ -112,7 +118,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     return Poll::Ready(None);
                 }
             }
-            match ready!(self.poll_read(cx)) {
+            // The timers are armed only before the task waits: while data flows, those that are
+            // due fire after each read (below).
+            let Poll::Ready(read) = self.poll_read(cx) else {
+                if self.poll_timers(cx, read_time.take()) {
+                    continue;
+                }
+                return Poll::Pending;
+            };
+            match read {
                 Ok(0) => self.conn.handle_eof(),
                 Ok(_) => {}
                 // After the closing handshake only the end of the stream is awaited; a reset ends
