@@ -93,7 +93,7 @@ fn check_valid(request: &http::Request<()>, protocol: Option<&str>, accepted: &U
     assert!(protocol.is_some_and(|p| p.eq_ignore_ascii_case("websocket")));
     assert!(accepted.is_extended_connect());
     assert_eq!(accepted.method(), "CONNECT");
-    assert_eq!(accepted.key(), "");
+    assert_eq!(accepted.key(), None);
     assert!(accepted.path().starts_with('/'), "{:?}", accepted.path());
     let authority = request.uri().authority().expect("an authority");
     assert_eq!(accepted.host(), authority.as_str());

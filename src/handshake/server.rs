@@ -367,10 +367,11 @@ impl UpgradeRequest {
         self.origin.as_ref().map(|origin| self.headers.text(origin))
     }
 
-    /// The `Sec-WebSocket-Key` header, still base64-encoded; empty for an extended CONNECT,
-    /// which has none (RFC 8441 §5: the `:protocol` pseudo-header supersedes it).
-    pub fn key(&self) -> &str {
-        self.key.as_ref().map_or("", |key| self.headers.text(key))
+    /// The `Sec-WebSocket-Key` header, still base64-encoded; `None` for an extended CONNECT,
+    /// which has none (RFC 8441 §5: the `:protocol` pseudo-header supersedes it). An HTTP/1.1
+    /// upgrade request always has one: it is refused without.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_ref().map(|key| self.headers.text(key))
     }
 
     /// The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of
@@ -426,8 +427,12 @@ impl UpgradeRequest {
                 // RFC 6455 §4.2.2: "A |Sec-WebSocket-Accept| header field. The value of this
                 // header field is constructed by concatenating /key/ [...] with the string
                 // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", taking the SHA-1 hash of this
-                // concatenated value to obtain a 20-byte value and base64-encoding".
-                ("Sec-WebSocket-Accept", accept_key(self.key().as_bytes())),
+                // concatenated value to obtain a 20-byte value and base64-encoding". An upgrade
+                // request without a valid key was refused when it was parsed.
+                (
+                    "Sec-WebSocket-Accept",
+                    accept_key(self.key().unwrap_or_default().as_bytes()),
+                ),
             ],
             // RFC 8441 §5: "If the server agrees to the WebSocket connection, it MUST respond
             // with a 200 (OK) status code"; no Upgrade, Connection or Sec-WebSocket-Accept.

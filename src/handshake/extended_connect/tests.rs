@@ -26,7 +26,7 @@ fn rfc_8441_5_1_example() {
     assert_eq!(request.query(), Some("room=1"));
     assert_eq!(request.origin(), Some("http://www.example.com"));
     assert_eq!(request.protocols(), ["chat", "superchat"]);
-    assert_eq!(request.key(), "");
+    assert_eq!(request.key(), None);
 
     let response = request
         .accept_http(&Accept::new().protocol("chat").header("set-cookie", "a=b"))
@@ -51,7 +51,7 @@ fn the_protocol_token_ignores_case_and_a_key_is_ignored() {
         .body(())
         .unwrap();
     let request = UpgradeRequest::from_extended_connect(&connect, Some("WebSocket")).unwrap();
-    assert_eq!(request.key(), "");
+    assert_eq!(request.key(), None);
 }
 
 #[test]
