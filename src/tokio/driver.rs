@@ -144,12 +144,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
     }
 
-    /// Reads once from the stream into the connection's buffer, without zero-filling it first.
-    ///
-    /// An idle connection holds no read buffer: when the read finds nothing and nothing is
-    /// buffered, the buffer goes back to the thread's pool (or is freed) before the task sleeps,
-    /// and the next wake-up (data has arrived) takes one from the pool. Bytes are read where they
-    /// will be decoded, so no payload is copied between reading and unmasking.
     /// Returns the error that ended the connection once the output queued before it is written.
     ///
     /// The obvious loop returns on the error and drops the WebSocket: were the error returned
@@ -175,6 +169,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
     }
 
+    /// Reads once from the stream into the connection's buffer, without zero-filling it first.
+    ///
+    /// An idle connection holds no read buffer: when the read finds nothing and nothing is
+    /// buffered, the buffer goes back to the thread's pool (or is freed) before the task sleeps,
+    /// and the next wake-up (data has arrived) takes one from the pool. Bytes are read where they
+    /// will be decoded, so no payload is copied between reading and unmasking.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Room for the rest of a large frame at once: no copies as the buffer grows.
         let wanted = READ_CHUNK.max(self.conn.frame_bytes_missing());
