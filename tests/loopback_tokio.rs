@@ -546,3 +546,91 @@ async fn a_failed_connection_to_a_peer_that_never_reads_ends_with_the_linger() {
     );
     drop(peer);
 }
+
+/// Masked binary frames of `size` bytes each, `count` of them, as a client sends them.
+fn client_binaries(count: usize, size: usize) -> Vec<u8> {
+    let mut frame = vec![0x82, 0xfe];
+    frame.extend_from_slice(&(size as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend(std::iter::repeat_n(7, size));
+    frame.repeat(count)
+}
+
+/// A peer that sends and never reads fills our send buffer, and reading pauses; keepalive must
+/// still find it unresponsive (nothing can answer a ping it never reads) instead of the task
+/// waiting for the socket forever.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_reads_is_dropped_by_keepalive_while_reading_is_paused() {
+    use rfc6455::{Connection, Role};
+
+    let (server_io, mut peer) = tokio::io::duplex(1024);
+    let config = Config::default()
+        .ping_interval(Some(Duration::from_secs(10)))
+        .pong_timeout(Duration::from_secs(5))
+        .max_send_buffer(4096);
+    let server = tokio::spawn(async move {
+        let mut ws = WebSocket::from_connection(server_io, Connection::new(Role::Server, config));
+        while let Some(message) = ws.next().await {
+            ws.feed(message?).await?;
+        }
+        Ok::<(), Error>(())
+    });
+    // Far more than the pipe and the send buffer hold; written in the background as the
+    // server reads, and never read back.
+    let writer = tokio::spawn(async move {
+        let _ = peer.write_all(&client_binaries(200, 200)).await;
+        peer
+    });
+    let start = tokio::time::Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the server gives up on the peer")
+        .unwrap();
+    assert!(
+        matches!(result, Err(Error::Timeout(Timeout::Keepalive))),
+        "{result:?}"
+    );
+    assert!(
+        start.elapsed() <= Duration::from_secs(16),
+        "{:?}",
+        start.elapsed()
+    );
+    writer.abort();
+}
+
+/// After the closing handshake the server lingers for the peer's end of the stream; when the
+/// linger runs out it releases the transport even if the peer never read our last bytes.
+#[tokio::test(start_paused = true)]
+async fn a_close_echo_the_peer_never_reads_is_given_up_after_the_linger() {
+    use rfc6455::{Connection, Role};
+
+    let (server_io, mut peer) = tokio::io::duplex(64);
+    let linger = Duration::from_secs(3);
+    let server = tokio::spawn(async move {
+        let conn = Connection::new(Role::Server, Config::default().close_linger(linger));
+        let mut ws = WebSocket::from_connection(server_io, conn);
+        while let Some(message) = ws.next().await {
+            let message = message?;
+            if message.is_binary() {
+                ws.feed(message).await?;
+            }
+        }
+        Ok::<(), Error>(())
+    });
+    // Echoes that overflow the pipe, then the Close; nothing is ever read.
+    let mut input = client_binaries(2, 200);
+    input.extend_from_slice(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+    peer.write_all(&input).await.unwrap();
+    let start = tokio::time::Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the server releases the transport")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert!(
+        start.elapsed() <= linger + Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(peer);
+}

@@ -90,14 +90,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
                 // Past the send buffer's high-water mark, wait for the peer to read (the write's
                 // waker wakes us): a peer that sends pings and never reads cannot grow our memory.
+                // The timers run meanwhile, so keepalive still gives up on a peer that never reads.
                 Poll::Pending if self.conn.transport() == Transport::PauseReading => {
+                    if self.poll_timers(cx, read_time.take()) {
+                        continue;
+                    }
                     return Poll::Pending;
                 }
                 Poll::Pending => {}
             }
             let transport = self.conn.transport();
             if let Transport::ShutdownWrite | Transport::Release = transport {
-                if self.conn.pending_transmit() > 0 {
+                // Output still pending is waited for while shutting down (bounded by the linger),
+                // not once the connection releases the transport: then it goes out only if the
+                // transport took it above, so a peer that never reads cannot hold the task.
+                if transport == Transport::ShutdownWrite && self.conn.pending_transmit() > 0 {
                     if self.poll_timers(cx, read_time.take()) {
                         continue;
                     }
