@@ -473,24 +473,35 @@ async fn a_client_that_never_sends_its_fin_is_dropped_after_the_linger() {
     drop(raw);
 }
 
+/// A server over one end of an in-memory pipe, running the README's batched echo loop (data
+/// messages fed back, returning on the first error).
+fn spawn_batched_echo(
+    io: tokio::io::DuplexStream,
+    config: Config,
+) -> tokio::task::JoinHandle<Result<(), Error>> {
+    use rfc6455::{Connection, Role};
+
+    tokio::spawn(async move {
+        let mut ws = WebSocket::from_connection(io, Connection::new(Role::Server, config));
+        while let Some(message) = ws.next().await {
+            let message = message?;
+            if message.is_text() || message.is_binary() {
+                ws.feed(message).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The README's batched loop returns on a protocol error and drops the WebSocket. The echo fed
 /// before the error and the Close that tells the peer why must still reach a peer whose reads
 /// come late (here a 16-byte pipe that only drains once the peer gets round to reading).
 #[tokio::test]
 async fn output_queued_before_a_protocol_error_reaches_a_slow_reader() {
-    use rfc6455::{Connection, Role};
     use tokio::io::AsyncReadExt;
 
     let (server_io, mut peer) = tokio::io::duplex(16);
-    let server = tokio::spawn(async move {
-        let conn = Connection::new(Role::Server, Config::default());
-        let mut ws = WebSocket::from_connection(server_io, conn);
-        while let Some(message) = ws.next().await {
-            let message = message?;
-            ws.feed(message).await?;
-        }
-        Ok::<(), Error>(())
-    });
+    let server = spawn_batched_echo(server_io, Config::default());
     let text = "x".repeat(200);
     // A masked text frame (zero key), then a frame with the reserved opcode 0x3.
     let mut input = vec![0x81, 0xfe, 0x00, 0xc8, 0, 0, 0, 0];
@@ -517,18 +528,9 @@ async fn output_queued_before_a_protocol_error_reaches_a_slow_reader() {
 /// was queued ends with the linger.
 #[tokio::test(start_paused = true)]
 async fn a_failed_connection_to_a_peer_that_never_reads_ends_with_the_linger() {
-    use rfc6455::{Connection, Role};
-
     let (server_io, mut peer) = tokio::io::duplex(16);
     let linger = Duration::from_secs(3);
-    let server = tokio::spawn(async move {
-        let conn = Connection::new(Role::Server, Config::default().close_linger(linger));
-        let mut ws = WebSocket::from_connection(server_io, conn);
-        while let Some(message) = ws.next().await {
-            ws.feed(message?).await?;
-        }
-        Ok::<(), Error>(())
-    });
+    let server = spawn_batched_echo(server_io, Config::default().close_linger(linger));
     let mut input = vec![0x82, 0xfe, 0x00, 0xc8, 0, 0, 0, 0];
     input.extend_from_slice(&[7; 200]);
     input.extend_from_slice(&[0x83, 0x80, 0, 0, 0, 0]);
@@ -561,20 +563,12 @@ fn client_binaries(count: usize, size: usize) -> Vec<u8> {
 /// waiting for the socket forever.
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_never_reads_is_dropped_by_keepalive_while_reading_is_paused() {
-    use rfc6455::{Connection, Role};
-
     let (server_io, mut peer) = tokio::io::duplex(1024);
     let config = Config::default()
         .ping_interval(Some(Duration::from_secs(10)))
         .pong_timeout(Duration::from_secs(5))
         .max_send_buffer(4096);
-    let server = tokio::spawn(async move {
-        let mut ws = WebSocket::from_connection(server_io, Connection::new(Role::Server, config));
-        while let Some(message) = ws.next().await {
-            ws.feed(message?).await?;
-        }
-        Ok::<(), Error>(())
-    });
+    let server = spawn_batched_echo(server_io, config);
     // Far more than the pipe and the send buffer hold; written in the background as the
     // server reads, and never read back.
     let writer = tokio::spawn(async move {
@@ -602,21 +596,9 @@ async fn a_peer_that_never_reads_is_dropped_by_keepalive_while_reading_is_paused
 /// linger runs out it releases the transport even if the peer never read our last bytes.
 #[tokio::test(start_paused = true)]
 async fn a_close_echo_the_peer_never_reads_is_given_up_after_the_linger() {
-    use rfc6455::{Connection, Role};
-
     let (server_io, mut peer) = tokio::io::duplex(64);
     let linger = Duration::from_secs(3);
-    let server = tokio::spawn(async move {
-        let conn = Connection::new(Role::Server, Config::default().close_linger(linger));
-        let mut ws = WebSocket::from_connection(server_io, conn);
-        while let Some(message) = ws.next().await {
-            let message = message?;
-            if message.is_binary() {
-                ws.feed(message).await?;
-            }
-        }
-        Ok::<(), Error>(())
-    });
+    let server = spawn_batched_echo(server_io, Config::default().close_linger(linger));
     // Echoes that overflow the pipe, then the Close; nothing is ever read.
     let mut input = client_binaries(2, 200);
     input.extend_from_slice(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
