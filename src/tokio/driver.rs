@@ -31,8 +31,13 @@ pub(super) struct Inner<S> {
     /// The waker `sleep` was last polled with: while it is this task's and the sleep ends no
     /// later than the next deadline, the sleep is left as it is (see `poll_timers`).
     pub(super) sleep_waker: Option<Waker>,
-    /// The error that failed the connection, held back while the output queued before it (the
-    /// echoes of earlier messages, the Close that tells the peer why) is still being written.
+    /// The error that failed the connection (a protocol violation, a timer giving up, the
+    /// transport ending early), held back until the connection is over: the output queued before
+    /// it (the echoes of earlier messages, the Close that tells the peer why) written, our side
+    /// shut down and the peer's end awaited, at most the linger. The obvious loop returns on the
+    /// error and drops the WebSocket; returned earlier, a write still waiting for the transport
+    /// (a full socket, an HTTP/2 stream awaiting send capacity) would be lost, and unread input
+    /// would make the transport reset, which can destroy the Close before the peer reads it.
     pub(super) failure: Option<Error>,
 }
 
@@ -61,9 +66,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
-        if let Some(error) = self.failure.take() {
-            return self.poll_fail(cx, error);
-        }
         // The time read after the last read in this call, reused to arm the timers before the
         // task waits. Not kept across calls: the application may take its time in between.
         let mut read_time = None;
@@ -79,23 +81,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                     return Poll::Ready(Some(Ok(message)));
                 }
                 Ok(None) => {}
-                Err(error) => return self.poll_fail(cx, error.into()),
+                // The connection failed: its Close is queued. The error is reported once the
+                // connection is over, as below, so an application that drops the WebSocket on
+                // it loses nothing (see `failure`).
+                Err(error) => self.failure = Some(error.into()),
             }
             if self.shut_down && self.conn.transport() == Transport::Release {
-                return Poll::Ready(None);
+                return self.finish(None);
             }
             // Input ran dry: this is where corked sends go out, in one write.
             match self.poll_write_out(cx) {
                 Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Poll::Ready(Err(error)) => return self.finish(Some(error)),
                 // Past the send buffer's high-water mark, wait for the peer to read (the write's
                 // waker wakes us): a peer that sends pings and never reads cannot grow our memory.
                 // The timers run meanwhile, so keepalive still gives up on a peer that never reads.
                 Poll::Pending if self.conn.transport() == Transport::PauseReading => {
-                    if self.poll_timers(cx, read_time.take()) {
-                        continue;
-                    }
-                    return Poll::Pending;
+                    ready!(self.poll_timer_before_waiting(cx, read_time.take()));
+                    continue;
                 }
                 Poll::Pending => {}
             }
@@ -105,33 +108,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 // not once the connection releases the transport: then it goes out only if the
                 // transport took it above, so a peer that never reads cannot hold the task.
                 if transport == Transport::ShutdownWrite && self.conn.pending_transmit() > 0 {
-                    if self.poll_timers(cx, read_time.take()) {
-                        continue;
-                    }
-                    return Poll::Pending;
+                    ready!(self.poll_timer_before_waiting(cx, read_time.take()));
+                    continue;
                 }
                 if !self.shut_down {
                     // Half-close (our FIN); ignore errors: the connection is over either way.
                     if Pin::new(&mut self.stream).poll_shutdown(cx).is_pending() {
-                        if self.poll_timers(cx, read_time.take()) {
-                            continue;
-                        }
-                        return Poll::Pending;
+                        ready!(self.poll_timer_before_waiting(cx, read_time.take()));
+                        continue;
                     }
                     self.shut_down = true;
                 }
                 // Then linger: read (and discard) until the peer's FIN or the linger runs out.
                 if transport == Transport::Release {
-                    return Poll::Ready(None);
+                    return self.finish(None);
                 }
             }
             // The timers are armed only before the task waits: while data flows, those that are
             // due fire after each read (below).
             let Poll::Ready(read) = self.poll_read(cx) else {
-                if self.poll_timers(cx, read_time.take()) {
-                    continue;
-                }
-                return Poll::Pending;
+                ready!(self.poll_timer_before_waiting(cx, read_time.take()));
+                continue;
             };
             match read {
                 Ok(0) => self.conn.handle_eof(),
@@ -139,7 +136,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
                 // After the closing handshake only the end of the stream is awaited; a reset ends
                 // it just as well.
                 Err(_) if self.conn.state() == crate::State::Closed => self.conn.handle_eof(),
-                Err(error) => return Poll::Ready(Some(Err(error.into()))),
+                Err(error) => return self.finish(Some(error.into())),
             }
             // Tell the core the time after each read: it marks the activity that keepalive and
             // idle timers measure, and dates a pong's arrival.
@@ -151,29 +148,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Inner<S> {
         }
     }
 
-    /// Returns the error that ended the connection once the output queued before it is written.
-    ///
-    /// The obvious loop returns on the error and drops the WebSocket: were the error returned
-    /// while a write still waits for the transport (a full socket, an HTTP/2 stream awaiting send
-    /// capacity), the echoes fed before it and the Close that tells the peer why would be lost.
-    /// A peer that does not read cannot hold the task: the wait ends with the linger
-    /// ([`Config::close_linger`](crate::Config::close_linger)), and at once where the connection
-    /// releases the transport (a timer gave up on the peer, or the peer ended the stream). A
-    /// transport that fails to write is the one that failed, so that error is not reported.
-    fn poll_fail(
+    /// Where the loop would wait: arms a sleep for the connection's next deadline and stays
+    /// `Pending`, or is `Ready` when a timer was due instead, so the loop goes round again.
+    fn poll_timer_before_waiting(
         &mut self,
         cx: &mut Context<'_>,
-        error: Error,
-    ) -> Poll<Option<Result<Message, Error>>> {
-        loop {
-            if self.poll_write_out(cx).is_ready() || self.conn.transport() == Transport::Release {
-                return Poll::Ready(Some(Err(error)));
-            }
-            if !self.poll_timers(cx, None) {
-                self.failure = Some(error);
-                return Poll::Pending;
-            }
+        time: Option<Instant>,
+    ) -> Poll<()> {
+        if self.poll_timers(cx, time) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
+    }
+
+    /// How the message stream ends: with the error that failed the connection if there was one
+    /// (a transport error after it is a consequence, not the cause), else with `end`.
+    fn finish(&mut self, end: Option<Error>) -> Poll<Option<Result<Message, Error>>> {
+        Poll::Ready(self.failure.take().or(end).map(Err))
     }
 
     /// Reads once from the stream into the connection's buffer, without zero-filling it first.

@@ -101,9 +101,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// The next message, control frame or Close from the peer; [`Error::Closed`] once the
     /// connection has closed. Cancel-safe.
     ///
-    /// An error that fails the connection (the peer broke the protocol) is returned once what was
-    /// queued before it, and the Close that tells the peer why, has been written, or the linger
-    /// ([`Config::close_linger`]) has run out: the WebSocket can be dropped on the error.
+    /// An error that ends the connection (the peer broke the protocol, a timer gave up on it) is
+    /// returned once the connection is over: what was queued before it and the Close that tells
+    /// the peer why written, our side shut down and the peer's end awaited, at most the linger
+    /// ([`Config::close_linger`]). The WebSocket can be dropped on the error: nothing queued is
+    /// lost, and no reset destroys the Close before the peer reads it.
     pub async fn recv(&mut self) -> Result<Message, Error> {
         poll_fn(|cx| self.inner.poll_next_message(cx))
             .await
