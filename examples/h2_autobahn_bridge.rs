@@ -87,10 +87,9 @@ async fn start_http2_echo_server() -> std::io::Result<std::net::SocketAddr> {
                                     break;
                                 }
                             }
-                            // What is still queued (echoes fed before a protocol error, the
-                            // Close the error queued) goes out before the stream is dropped: an
-                            // HTTP/2 stream's write may have to wait for flow-control credit,
-                            // so the error's own attempt to write may not have finished.
+                            // The loop ends once the connection is over (after an error too,
+                            // everything queued is written by then); this only covers a loop
+                            // that stopped on a failed `feed`.
                             let _ = ws.flush().await;
                         });
                         Ok(response)
